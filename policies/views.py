@@ -1,0 +1,65 @@
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET
+
+from policies.filters import MeasureFilter
+from policies.models import Heading, Measure, Notice
+
+MEASURES_PER_PAGE = 50
+
+
+@require_GET
+def notice_list(request: HttpRequest) -> HttpResponse:
+    notices = Notice.objects.annotate(measure_count=Count("measures"))
+    page = Paginator(notices, 50).get_page(request.GET.get("page"))
+    return render(request, "policies/notice_list.html", {"page": page})
+
+
+@require_GET
+def notice_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    notice = get_object_or_404(
+        Notice.objects.prefetch_related(
+            Prefetch("headings", queryset=Heading.objects.prefetch_related("measures"))
+        ),
+        slug=slug,
+    )
+    return render(request, "policies/notice_detail.html", {"notice": notice})
+
+
+@require_GET
+def measure_list(request: HttpRequest) -> HttpResponse:
+    f = MeasureFilter(
+        request.GET, queryset=Measure.objects.with_context().in_reading_order()
+    )
+    if not f.is_valid():
+        return render(
+            request,
+            "policies/measure_list.html",
+            {"filter": f, "page": None},
+            status=400,
+        )
+    f.label_choices_with_counts()
+    page = Paginator(f.qs, MEASURES_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "policies/measure_list.html", {"filter": f, "page": page})
+
+
+@require_GET
+def measure_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    measure = get_object_or_404(
+        Measure.objects.with_context().prefetch_related(
+            "topics", "target_groups", "regions"
+        ),
+        notice__slug=slug,
+        number=number,
+    )
+    return render(
+        request,
+        "policies/measure_detail.html",
+        {
+            "measure": measure,
+            "previous": measure.neighbour(before=True),
+            "next": measure.neighbour(before=False),
+        },
+    )
