@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 from django.db.models import Count
 
 from policies.models import Heading, Measure, Notice, Region, TargetGroup, Topic
@@ -17,6 +18,7 @@ class NoticeAdmin(admin.ModelAdmin):
     list_filter = ["issuing_body", "is_abridged"]
     search_fields = ["doc_number", "title", "preamble"]
     date_hierarchy = "issued_on"
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     inlines = [HeadingInline]
     fieldsets = [
         (
@@ -100,7 +102,11 @@ class ClassificationAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name_en"]}
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(measure_count=Count("measures"))
+        # Aggregating drops Meta.ordering; keep it for autocomplete's pagination.
+        queryset = (
+            super().get_queryset(request).annotate(measure_count=Count("measures"))
+        )
+        return queryset.order_by(*self.model._meta.ordering)
 
     @admin.display(description="措施数", ordering="measure_count")
     def measure_count(self, obj):

@@ -12,7 +12,9 @@ MEASURES_PER_PAGE = 50
 
 @require_GET
 def notice_list(request: HttpRequest) -> HttpResponse:
-    notices = Notice.objects.annotate(measure_count=Count("measures"))
+    notices = Notice.objects.annotate(measure_count=Count("measures")).order_by(
+        *Notice._meta.ordering
+    )
     page = Paginator(notices, 50).get_page(request.GET.get("page"))
     return render(request, "policies/notice_list.html", {"page": page})
 
@@ -21,7 +23,14 @@ def notice_list(request: HttpRequest) -> HttpResponse:
 def notice_detail(request: HttpRequest, slug: str) -> HttpResponse:
     notice = get_object_or_404(
         Notice.objects.prefetch_related(
-            Prefetch("headings", queryset=Heading.objects.prefetch_related("measures"))
+            Prefetch(
+                "headings",
+                queryset=Heading.objects.prefetch_related(
+                    Prefetch(
+                        "measures", queryset=Measure.objects.select_related("notice")
+                    )
+                ),
+            )
         ),
         slug=slug,
     )

@@ -1,7 +1,12 @@
+import json
+from pathlib import Path
+
 from django.apps import apps
 from django.conf import settings
+from django.core import serializers
 from django.core.management import CommandError, call_command
 from django.core.management.base import BaseCommand
+from django.db import transaction
 
 # Each app's seed fixture, in load order (industry links to policy measures).
 SEED_FIXTURES = [("policies", "policies.json"), ("industry", "industry.json")]
@@ -24,10 +29,11 @@ class Command(BaseCommand):
                 )
                 continue
             try:
-                call_command("loaddata", path, verbosity=0)
-            except Exception as exc:  # loaddata rolls back; say which fixture and why
+                call_command("loaddata", path, verbosity=0)  # atomic: all or nothing
+            except Exception as exc:
                 raise CommandError(
-                    f"{filename} was not loaded (nothing was saved): {exc}"
+                    f"{filename} was not loaded (nothing was saved). {describe_bad_record(path)}"
+                    f"\nloaddata said: {exc}"
                 ) from exc
             self.stdout.write(
                 self.style.SUCCESS(f"{filename}: loaded into {app_label}.")
@@ -37,4 +43,31 @@ class Command(BaseCommand):
 def app_has_data(app_label: str) -> bool:
     return any(
         model.objects.exists() for model in apps.get_app_config(app_label).get_models()
+    )
+
+
+def describe_bad_record(path: Path) -> str:
+    """Name the first record that cannot be saved, by saving them one by one and rolling back.
+
+    loaddata reports errors as "policies.Measure(pk=None)", which does not say which of
+    the fixture's records is wrong.
+    """
+    try:
+        records = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        return f"The file is not valid JSON: {exc}"
+    culprit = None
+    with transaction.atomic():
+        for index, record in enumerate(records, start=1):
+            try:
+                with transaction.atomic():
+                    for obj in serializers.deserialize("json", json.dumps([record])):
+                        obj.save()
+            except Exception as exc:
+                culprit = f"Record {index} ({record.get('model')}) is wrong: {exc}\n  {json.dumps(record, ensure_ascii=False)[:400]}"
+                break
+        transaction.set_rollback(True)
+    return (
+        culprit
+        or "Every record saves on its own; the fixture's records conflict with each other."
     )

@@ -1,0 +1,130 @@
+import pytest
+from django.urls import reverse
+from pytest_django.asserts import assertContains
+
+pytestmark = pytest.mark.django_db
+
+LIST_URL = reverse("policies:measure-list")
+
+
+def numbers(response) -> list[int]:
+    return [m.number for m in response.context["page"].object_list]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ({"q": "贷款"}, [5, 8]),
+        ({"q": "培训"}, [6, 17]),
+        ({"q": "担保"}, [9]),
+        ({"q": "融资担保"}, [9]),
+        ({"q": "5G"}, [13]),
+        ({"q": "信贷支持"}, [8]),  # in a title only
+        ({"q": "  贷款  "}, [5, 8]),
+        ({"topic": "credit"}, [8, 10]),
+        ({"topic": "training"}, [6, 17]),
+        ({"target_group": "small-micro"}, [8, 9, 10]),
+        ({"target_group": "specialised-sophisticated"}, [12]),
+        ({"region": "hubei"}, [5]),
+        ({"topic": "credit", "q": "贷款"}, [8]),
+        ({"topic": "training", "target_group": "hard-hit"}, [6, 17]),
+        ({"q": "不存在的词语"}, []),
+    ],
+)
+def test_filters_return_exactly_the_right_measures(client, seed, query, expected):
+    response = client.get(LIST_URL, query)
+    assert response.status_code == 200
+    assert numbers(response) == expected
+
+
+def test_heading_filter(client, seed):
+    from policies.models import Heading
+
+    heading = Heading.objects.get(ordinal=3)
+    response = client.get(LIST_URL, {"heading": heading.pk})
+    assert numbers(response) == [8, 9, 10, 11]
+
+
+def test_unfiltered_list_groups_measures_under_headings(
+    client, seed, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(10):
+        response = client.get(LIST_URL)
+    assert numbers(response) == list(range(1, 21))
+    body = response.content.decode()
+    assert body.count('class="heading-group"') == 6
+    assert body.index("一、全力保障企业有序复工复产") < body.index(
+        "1.</span>加强分类指导"
+    )
+    assertContains(response, "全部 20 条措施")
+
+
+def test_filtered_list_is_flat_with_count(client, seed, django_assert_max_num_queries):
+    with django_assert_max_num_queries(12):
+        response = client.get(LIST_URL, {"q": "贷款", "topic": "fiscal-tax"})
+    assertContains(response, "找到 1 条措施")
+    assert 'class="heading-group"' not in response.content.decode()
+
+
+def test_each_choice_shows_how_many_measures_it_gives(client, seed):
+    response = client.get(LIST_URL)
+    assertContains(response, '<option value="credit">信贷（2）</option>', html=True)
+    assertContains(response, '<option value="hubei">湖北（1）</option>', html=True)
+    # Counts follow the other active filters.
+    response = client.get(LIST_URL, {"q": "贷款"})
+    assertContains(response, '<option value="credit">信贷（1）</option>', html=True)
+    assertContains(response, '<option value="fiscal-tax">财税（1）</option>', html=True)
+    assert 'value="training"' not in response.content.decode()
+
+
+def test_a_selected_choice_stays_offered_even_with_no_results(client, seed):
+    response = client.get(LIST_URL, {"topic": "legal-services", "region": "hubei"})
+    assert numbers(response) == []
+    assertContains(response, "法律服务（0）")
+    assertContains(response, "湖北（0）")
+
+
+def test_filter_state_lives_in_the_url(client, seed):
+    response = client.get(LIST_URL, {"q": "贷款", "topic": "credit"})
+    assertContains(response, 'value="贷款"')
+    assertContains(
+        response, '<option value="credit" selected>信贷（1）</option>', html=True
+    )
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"topic": "no-such-topic"},
+        {"heading": "abc"},
+        {"heading": "999999"},
+        {"notice": "nope"},
+        {"region": "<script>"},
+        {"q": "长" * 201},
+    ],
+)
+def test_bad_filter_values_give_a_form_error_not_a_crash(client, seed, query):
+    response = client.get(LIST_URL, query)
+    assert response.status_code == 400
+    assertContains(response, 'class="error"', status_code=400)
+    assertContains(response, "筛选条件有误", status_code=400)
+    assert "<script>" not in response.content.decode()
+
+
+@pytest.mark.parametrize("page", ["0", "-1", "abc", "99999", "1e9", ""])
+def test_odd_page_numbers_never_crash(client, seed, page):
+    response = client.get(LIST_URL, {"page": page})
+    assert response.status_code == 200
+    assert response.context["page"].object_list
+
+
+def test_unknown_parameters_are_ignored(client, seed):
+    response = client.get(LIST_URL, {"foo": "bar", "topic": "credit"})
+    assert numbers(response) == [8, 10]
+
+
+def test_pagination_keeps_the_filter(client, make_measures, topic):
+    make_measures(60, topic=topic)
+    response = client.get(LIST_URL, {"topic": "credit"})
+    assertContains(response, "?topic=credit&amp;page=2")
+    assert len(numbers(client.get(LIST_URL, {"topic": "credit", "page": 2}))) == 10

@@ -1,0 +1,174 @@
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils.html import strip_tags
+from pytest_django.asserts import assertContains, assertNotContains
+
+from policies.models import Measure, Notice
+
+pytestmark = pytest.mark.django_db
+
+NOTICE_URL = "/policies/notices/gxmd-2020-14/"
+
+
+def measure_url(number: int) -> str:
+    return reverse("policies:measure-detail", args=["gxmd-2020-14", number])
+
+
+def test_home_shows_counts_and_entry_points(
+    client, seed, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(8):
+        response = client.get("/")
+    assertContains(response, "<strong>20</strong> 条支持措施", html=False)
+    assertContains(response, NOTICE_URL)
+    assertContains(response, reverse("policies:measure-list"))
+    assertContains(response, reverse("industry:home"))
+
+
+def test_notice_list(client, seed, django_assert_max_num_queries):
+    with django_assert_max_num_queries(4):
+        response = client.get(reverse("policies:notice-list"))
+    assertContains(response, "工信明电〔2020〕14号")
+    assertContains(response, "20 条措施")
+
+
+def test_notice_reads_in_order_with_header_toc_and_anchors(
+    client, seed, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(5):
+        response = client.get(NOTICE_URL)
+    body = response.content.decode()
+    for label in ["发文字号", "发文机关", "成文日期", "主送机关", "目录"]:
+        assert label in body
+    assert "2020年2月9日" in body
+    assert "（本文有删减）" in body
+    assert (
+        'href="http://www.gov.cn/zhengce/zhengceku/2020-02/10/content_5476684.htm"'
+        in body
+    )
+    for number in range(1, 21):
+        assert f'id="measure-{number}"' in body
+        assert f'href="#measure-{number}"' in body
+    for ordinal in range(1, 7):
+        assert f'id="heading-{ordinal}"' in body
+    positions = [body.index(f'id="measure-{n}"') for n in range(1, 21)]
+    assert positions == sorted(positions)
+
+
+def page_text(response) -> str:
+    """What a reader sees, with the markup and the template's line breaks removed."""
+    return "".join(strip_tags(response.content.decode()).split())
+
+
+def test_every_sentence_of_the_notice_is_on_its_page(client, seed):
+    """The stored parts reassemble the source (see the fidelity tests); each of their
+    sentences must then be readable, verbatim, on the notice page."""
+    notice = Notice.objects.get()
+    parts = [notice.title, notice.doc_number, notice.addressees, notice.preamble]
+    parts += [f"{h.label}{h.title}" for h in notice.headings.all()]
+    parts += [m.source_text for m in notice.measures.all()]
+    parts += [
+        notice.closing,
+        notice.signature,
+        notice.signature_date,
+        notice.abridged_note,
+    ]
+    text = page_text(client.get(NOTICE_URL))
+    sentences = [s for part in parts for s in re.split(r"(?<=[。：；])", part) if s]
+    assert len(sentences) > 80
+    for sentence in sentences:
+        assert sentence in text, sentence
+
+
+def test_notice_page_marks_editorial_titles(client, seed):
+    response = client.get(NOTICE_URL)
+    assertContains(
+        response, "编者拟定标题", count=4
+    )  # measures 19 and 20, in the contents and the text
+
+
+def test_unknown_notice_is_a_404_in_the_site_style(client, seed):
+    response = client.get("/policies/notices/no-such-notice/")
+    assert response.status_code == 404
+    assertContains(response, "页面不存在", status_code=404)
+    assertContains(response, "返回首页", status_code=404)
+
+
+def test_measure_detail(client, seed, django_assert_max_num_queries):
+    with django_assert_max_num_queries(8):
+        response = client.get(measure_url(8))
+    measure = Measure.objects.get(number=8)
+    assertContains(response, "8.加大信贷支持力度")
+    assertContains(response, measure.text)
+    assertContains(response, "三、进一步加强对中小企业的金融扶持")
+    assertContains(response, 'value="工信明电〔2020〕14号 第8条"')
+    assertContains(response, f'href="{NOTICE_URL}#measure-8"')
+    assertContains(response, 'href="/policies/measures/?topic=credit"')
+    assertContains(response, f'href="{measure_url(7)}"')
+    assertContains(response, f'href="{measure_url(9)}"')
+    assertNotContains(response, "编者拟定标题")
+
+
+def test_first_and_last_measures_have_one_neighbour(client, seed):
+    first = client.get(measure_url(1)).content.decode()
+    assert 'rel="prev"' not in first and 'rel="next"' in first
+    last = client.get(measure_url(20)).content.decode()
+    assert 'rel="prev"' in last and 'rel="next"' not in last
+
+
+def test_editorial_title_is_flagged_on_the_measure_page(client, seed):
+    response = client.get(measure_url(19))
+    assertContains(response, "编者拟定标题")
+    assert "19.发挥各级促进中小企业发展工作协调机制作用" in page_text(response)
+
+
+def test_measure_5_links_its_regions(client, seed):
+    response = client.get(measure_url(5))
+    for slug in ["hubei", "shanghai", "chongqing"]:
+        assertContains(response, f'href="/policies/measures/?region={slug}"')
+
+
+def test_unknown_measure_is_404(client, seed):
+    assert client.get(measure_url(21)).status_code == 404
+    assert client.get("/policies/notices/gxmd-2020-14/measures/0/").status_code == 404
+
+
+def test_pages_refuse_post(client, seed):
+    assert client.post(reverse("policies:measure-list")).status_code == 405
+
+
+def test_query_counts_do_not_grow_with_measures(
+    client, make_measures, topic, django_assert_max_num_queries
+):
+    """Pages cost the same number of queries for 3 measures as for 60."""
+    counts = {}
+    for size, slug in [(3, "small"), (60, "large")]:
+        notice = Notice.objects.create(
+            slug=slug,
+            doc_number=f"测试{slug}",
+            title="t",
+            issuing_body="b",
+            issued_on="2024-01-01",
+            addressees="a",
+            preamble="p",
+            signature="s",
+            signature_date="d",
+            published_in="x",
+        )
+        make_measures(size, notice=notice, topic=topic)
+        for url in [
+            notice.get_absolute_url(),
+            reverse("policies:measure-list") + f"?notice={slug}",
+            reverse("policies:measure-list") + f"?notice={slug}&topic=credit",
+        ]:
+            with CaptureQueriesContext(connection) as ctx:
+                assert client.get(url).status_code == 200
+            counts.setdefault(url.replace(slug, "N"), []).append(
+                len(ctx.captured_queries)
+            )
+    for url, (small, large) in counts.items():
+        assert small == large, (url, small, large)

@@ -1,2 +1,0 @@
-def test_home(client, seed):
-    assert client.get("/").status_code == 200
