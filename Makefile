@@ -4,10 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-# `make run` is a local server: a per-checkout secret key (git-ignored) unless one is given.
+# `make run` is a local server over plain HTTP, with a per-checkout secret key
+# (git-ignored) unless one is given.
 run: export DJANGO_SECRET_KEY ?= $(shell test -s .secret_key || $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))' > .secret_key; cat .secret_key)
+run: export DJANGO_HTTPS ?= 0
 
-.PHONY: install run test lint format
+.PHONY: install run serve test lint format
 
 install: $(VENV)/.installed
 
@@ -23,6 +25,14 @@ run: install
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	@echo "Serving http://127.0.0.1:$(PORT)/ (admin: http://127.0.0.1:$(PORT)/admin/)"
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+# Production serving: gunicorn, debug off. Needs DJANGO_SECRET_KEY and DJANGO_ALLOWED_HOSTS
+# (see README); DJANGO_HTTPS=0 for plain HTTP on loopback (load tests).
+serve: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	PORT=$(PORT) $(BIN)/gunicorn --config kbsite/gunicorn_conf.py kbsite.wsgi
 
 test: install
 	$(BIN)/python -m pytest

@@ -1,30 +1,53 @@
 """Settings for kbsite. Every environment differs only by environment variables.
 
-DATABASE_URL           database (default: SQLite file db.sqlite3 at the repo root)
-DJANGO_DEBUG           "1" turns debug on; anything else leaves it off
-DJANGO_SECRET_KEY      required when debug is off
-DJANGO_ALLOWED_HOSTS   comma-separated host names (default: localhost names)
+DATABASE_URL             database (default: SQLite file db.sqlite3 at the repo root)
+DJANGO_DB_POOL           "1": psycopg connection pool on PostgreSQL (else persistent connections)
+DJANGO_DEBUG             "1" turns debug on; anything else leaves it off
+DJANGO_SECRET_KEY        required (and must be strong) when debug is off
+DJANGO_ALLOWED_HOSTS     comma-separated host names (default: localhost names)
+DJANGO_HTTPS             "0" when served over plain HTTP (local runs, load tests): no SSL
+                         redirect, HSTS or secure-only cookies. Default "1".
+DJANGO_BEHIND_PROXY      "1" behind a TLS-terminating proxy that sets X-Forwarded-Proto
+DJANGO_HSTS_SECONDS      HSTS max-age when HTTPS is on (default one year)
+KB_LOGIN_REQUIRED        "1": every page but login and /healthz needs a logged-in account
 """
 
 import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 DEBUG = os.environ.get("DJANGO_DEBUG") == "1"
 
+
+def env_flag(name: str, default: bool) -> bool:
+    return os.environ.get(name, "1" if default else "0") == "1"
+
+
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured(
-            "DJANGO_SECRET_KEY is not set. Set it to a long random string "
-            "(python -c 'import secrets; print(secrets.token_urlsafe(50))'), "
-            "or set DJANGO_DEBUG=1 for local development with an insecure default key."
-        )
-    SECRET_KEY = "django-insecure-development-key-only-used-when-DJANGO_DEBUG-is-1"
+_MAKE_KEY = "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+if not DEBUG and not SECRET_KEY:
+    raise ImproperlyConfigured(
+        f"DJANGO_SECRET_KEY is not set. Set it to a long random string ({_MAKE_KEY}), "
+        "or set DJANGO_DEBUG=1 for local development with an insecure default key."
+    )
+# The same rule as Django's deploy check (security.W009), enforced at start-up.
+if not DEBUG and (
+    len(SECRET_KEY) < 50
+    or len(set(SECRET_KEY)) < 5
+    or SECRET_KEY.startswith("django-insecure-")
+):
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY is too weak: use at least 50 characters with at least 5 different "
+        f"ones, not starting with 'django-insecure-' ({_MAKE_KEY})."
+    )
+SECRET_KEY = (
+    SECRET_KEY or "django-insecure-development-key-only-used-when-DJANGO_DEBUG-is-1"
+)
 
 ALLOWED_HOSTS = [
     h.strip()
@@ -43,6 +66,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_filters",
+    "axes",
+    "reversion",
     "kbsite",
     "policies",
     "industry",
@@ -50,6 +75,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "kbsite.middleware.permissions_policy",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -58,6 +85,17 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+KB_LOGIN_REQUIRED = env_flag("KB_LOGIN_REQUIRED", False)
+if KB_LOGIN_REQUIRED:
+    MIDDLEWARE.append("django.contrib.auth.middleware.LoginRequiredMiddleware")
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")  # last, as django-axes requires
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
 
 ROOT_URLCONF = "kbsite.urls"
 
@@ -85,6 +123,16 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Fail fast when the database is down, so pages answer 503 instead of hanging.
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 3
+    if env_flag("DJANGO_DB_POOL", False):
+        DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps the connections
+        DATABASES["default"]["OPTIONS"]["pool"] = {
+            "min_size": 2,
+            "max_size": 8,
+            "timeout": 5,
+        }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -113,6 +161,46 @@ STORAGES = {
 }
 
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
+
+# Security. Secure by default when debug is off; DJANGO_HTTPS=0 relaxes it for plain HTTP.
+HTTPS = not DEBUG and env_flag("DJANGO_HTTPS", True)
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain HTTP
+SECURE_HSTS_SECONDS = (
+    int(os.environ.get("DJANGO_HSTS_SECONDS", 31536000)) if HTTPS else 0
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+SECURE_HSTS_PRELOAD = HTTPS
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if env_flag("DJANGO_BEHIND_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# django-csp: nothing inline, nothing from other origins.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
+# django-axes: lock out guessing at the login forms.
+AXES_FAILURE_LIMIT = int(os.environ.get("KB_LOGIN_FAILURE_LIMIT", 5))
+AXES_COOLOFF_TIME = 0.25  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "lockout.html"
 
 LOGGING = {
     "version": 1,
