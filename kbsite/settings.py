@@ -37,23 +37,17 @@ if not DEBUG and not SECRET_KEY:
     )
 # The same rule as Django's deploy check (security.W009), enforced at start-up.
 if not DEBUG and (
-    len(SECRET_KEY) < 50
-    or len(set(SECRET_KEY)) < 5
-    or SECRET_KEY.startswith("django-insecure-")
+    len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY.startswith("django-insecure-")
 ):
     raise ImproperlyConfigured(
         "DJANGO_SECRET_KEY is too weak: use at least 50 characters with at least 5 different "
         f"ones, not starting with 'django-insecure-' ({_MAKE_KEY})."
     )
-SECRET_KEY = (
-    SECRET_KEY or "django-insecure-development-key-only-used-when-DJANGO_DEBUG-is-1"
-)
+SECRET_KEY = SECRET_KEY or "django-insecure-development-key-only-used-when-DJANGO_DEBUG-is-1"
 
 ALLOWED_HOSTS = [
     h.strip()
-    for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(
-        ","
-    )
+    for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",")
     if h.strip()
 ]
 
@@ -137,9 +131,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
-    {
-        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"
-    },
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
@@ -155,9 +147,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {
-        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-    },
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
@@ -166,9 +156,7 @@ FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 HTTPS = not DEBUG and env_flag("DJANGO_HTTPS", True)
 SECURE_SSL_REDIRECT = HTTPS
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain HTTP
-SECURE_HSTS_SECONDS = (
-    int(os.environ.get("DJANGO_HSTS_SECONDS", 31536000)) if HTTPS else 0
-)
+SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", 31536000)) if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS
 SESSION_COOKIE_SECURE = HTTPS
@@ -207,4 +195,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "INFO"},
+    # django-axes logs every login at INFO; lockouts are logged at WARNING.
+    "loggers": {"axes": {"level": "WARNING"}},
 }

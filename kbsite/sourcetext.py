@@ -7,9 +7,7 @@ import re
 from functools import cache
 from pathlib import Path
 
-SOURCE_PATH = (
-    Path(__file__).resolve().parent.parent / "fixtures" / "source" / "bulletin.txt"
-)
+SOURCE_PATH = Path(__file__).resolve().parent.parent / "fixtures" / "source" / "bulletin.txt"
 
 HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 # A run of spaces is layout unless it separates two Chinese characters (a title's own

@@ -2,10 +2,11 @@ from django.contrib import admin
 from django.db import models
 from django.db.models import Count
 
+from kbsite.admin import KnowledgeAdmin, VersionLockMixin
 from policies.models import Heading, Measure, Notice, Region, TargetGroup, Topic
 
 
-class HeadingInline(admin.TabularInline):
+class HeadingInline(VersionLockMixin, admin.TabularInline):
     model = Heading
     extra = 0
     fields = ["ordinal", "title"]
@@ -13,7 +14,7 @@ class HeadingInline(admin.TabularInline):
 
 
 @admin.register(Notice)
-class NoticeAdmin(admin.ModelAdmin):
+class NoticeAdmin(KnowledgeAdmin):
     list_display = ["doc_number", "title", "issuing_body", "issued_on", "is_abridged"]
     list_filter = ["issuing_body", "is_abridged"]
     search_fields = ["doc_number", "title", "preamble"]
@@ -51,7 +52,7 @@ class NoticeAdmin(admin.ModelAdmin):
     ]
 
 
-class MeasureInline(admin.StackedInline):
+class MeasureInline(VersionLockMixin, admin.StackedInline):
     model = Measure
     extra = 0
     fields = ["number", "title", "title_is_editorial", "text"]
@@ -59,7 +60,7 @@ class MeasureInline(admin.StackedInline):
 
 
 @admin.register(Heading)
-class HeadingAdmin(admin.ModelAdmin):
+class HeadingAdmin(KnowledgeAdmin):
     list_display = ["__str__", "notice", "ordinal"]
     list_filter = ["notice"]
     list_select_related = ["notice"]
@@ -69,7 +70,7 @@ class HeadingAdmin(admin.ModelAdmin):
 
 
 @admin.register(Measure)
-class MeasureAdmin(admin.ModelAdmin):
+class MeasureAdmin(KnowledgeAdmin):
     list_display = ["number", "title", "title_is_editorial", "heading", "notice"]
     list_display_links = ["number", "title"]
     list_filter = [
@@ -96,16 +97,15 @@ class MeasureAdmin(admin.ModelAdmin):
         return obj.get_absolute_url()
 
 
-class ClassificationAdmin(admin.ModelAdmin):
-    list_display = ["name", "name_en", "slug", "measure_count"]
+class ClassificationAdmin(KnowledgeAdmin):
+    list_display = ["name", "name_en", "slug", "measure_count", "version"]
+    list_editable = ["name_en", "version"]
     search_fields = ["name", "name_en", "slug"]
     prepopulated_fields = {"slug": ["name_en"]}
 
     def get_queryset(self, request):
         # Aggregating drops Meta.ordering; keep it for autocomplete's pagination.
-        queryset = (
-            super().get_queryset(request).annotate(measure_count=Count("measures"))
-        )
+        queryset = super().get_queryset(request).annotate(measure_count=Count("measures"))
         return queryset.order_by(*self.model._meta.ordering)
 
     @admin.display(description="措施数", ordering="measure_count")

@@ -65,9 +65,7 @@ class MeasureFilter(django_filters.FilterSet):
 
     @property
     def is_filtered(self) -> bool:
-        return self.is_bound and any(
-            self.form.cleaned_data.get(name) for name in self.filters
-        )
+        return self.is_bound and any(self.form.cleaned_data.get(name) for name in self.filters)
 
     def queryset_without(self, skip: str) -> QuerySet:
         """The current filter with one of its parts left out, as a facet needs."""
@@ -86,16 +84,12 @@ class MeasureFilter(django_filters.FilterSet):
                 .annotate(count=Count("pk"))
                 .order_by("-count", "notice__doc_number")[:FACET_LIMIT]
             )
-            return [
-                (r["notice__slug"], r["notice__doc_number"], r["count"]) for r in rows
-            ]
+            return [(r["notice__slug"], r["notice__doc_number"], r["count"]) for r in rows]
         if name == "heading":
             rows = (
                 measures.values("heading_id", "heading__ordinal", "heading__title")
                 .annotate(count=Count("pk"))
-                .order_by("heading__notice__issued_on", "heading__ordinal")[
-                    :FACET_LIMIT
-                ]
+                .order_by("heading__notice__issued_on", "heading__ordinal")[:FACET_LIMIT]
             )
             return [
                 (
@@ -119,8 +113,7 @@ class MeasureFilter(django_filters.FilterSet):
         for name in self.facets:
             field = self.form.fields[name]
             choices = [
-                (value, f"{label}（{count}）")
-                for value, label, count in self.facet_counts(name)
+                (value, f"{label}（{count}）") for value, label, count in self.facet_counts(name)
             ]
             selected = self.form.cleaned_data.get(name)
             raw = self.data.get(name)

@@ -2,6 +2,8 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
+from kbsite.models import Versioned
+
 CHINESE_NUMERALS = "零一二三四五六七八九十"
 
 
@@ -21,7 +23,7 @@ class SlugNaturalKeyManager(models.Manager):
         return self.get(slug=slug)
 
 
-class Notice(models.Model):
+class Notice(Versioned):
     slug = models.SlugField(
         "网址标识",
         max_length=80,
@@ -38,12 +40,8 @@ class Notice(models.Model):
     issuing_body = models.CharField("发文机关", max_length=200)
     issued_on = models.DateField("成文日期")
     addressees = models.TextField("主送机关", help_text="通知开头的主送对象，照原文。")
-    preamble = models.TextField(
-        "导语", help_text="主送机关之后、第一个标题之前的段落，照原文。"
-    )
-    closing = models.TextField(
-        "结束语", blank=True, help_text="最后一条措施之后的段落，照原文。"
-    )
+    preamble = models.TextField("导语", help_text="主送机关之后、第一个标题之前的段落，照原文。")
+    closing = models.TextField("结束语", blank=True, help_text="最后一条措施之后的段落，照原文。")
     signature = models.CharField("落款", max_length=200, help_text="落款机关，照原文。")
     signature_date = models.CharField(
         "落款日期",
@@ -88,7 +86,7 @@ class HeadingManager(models.Manager):
         return self.get(notice__slug=notice_slug, ordinal=ordinal)
 
 
-class Heading(models.Model):
+class Heading(Versioned):
     notice = models.ForeignKey(
         Notice, on_delete=models.PROTECT, related_name="headings", verbose_name="通知"
     )
@@ -107,9 +105,7 @@ class Heading(models.Model):
             models.UniqueConstraint(
                 fields=["notice", "ordinal"], name="heading_unique_ordinal_per_notice"
             ),
-            models.CheckConstraint(
-                condition=Q(ordinal__gte=1), name="heading_ordinal_positive"
-            ),
+            models.CheckConstraint(condition=Q(ordinal__gte=1), name="heading_ordinal_positive"),
         ]
 
     def __str__(self) -> str:
@@ -133,7 +129,7 @@ class Heading(models.Model):
         return f"{self.notice.get_absolute_url()}#{self.anchor}"
 
 
-class Classification(models.Model):
+class Classification(Versioned):
     """Editorial tags that analysts filter by; the source does not tag its measures."""
 
     slug = models.SlugField("网址标识", max_length=60, unique=True)
@@ -203,7 +199,7 @@ class MeasureManager(models.Manager.from_queryset(MeasureQuerySet)):
         return self.get(notice__slug=notice_slug, number=number)
 
 
-class Measure(models.Model):
+class Measure(Versioned):
     # Derived from the heading (see clean/save); stored so the database can keep
     # measure numbers unique within a notice.
     notice = models.ForeignKey(
@@ -219,9 +215,7 @@ class Measure(models.Model):
         related_name="measures",
         verbose_name="所属标题",
     )
-    number = models.PositiveSmallIntegerField(
-        "条号", help_text="原文中的阿拉伯数字序号。"
-    )
+    number = models.PositiveSmallIntegerField("条号", help_text="原文中的阿拉伯数字序号。")
     title = models.CharField(
         "标题",
         max_length=200,
@@ -259,9 +253,7 @@ class Measure(models.Model):
             models.UniqueConstraint(
                 fields=["notice", "number"], name="measure_unique_number_per_notice"
             ),
-            models.CheckConstraint(
-                condition=Q(number__gte=1), name="measure_number_positive"
-            ),
+            models.CheckConstraint(condition=Q(number__gte=1), name="measure_number_positive"),
         ]
 
     def __str__(self) -> str:

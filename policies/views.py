@@ -26,9 +26,7 @@ def notice_detail(request: HttpRequest, slug: str) -> HttpResponse:
             Prefetch(
                 "headings",
                 queryset=Heading.objects.prefetch_related(
-                    Prefetch(
-                        "measures", queryset=Measure.objects.select_related("notice")
-                    )
+                    Prefetch("measures", queryset=Measure.objects.select_related("notice"))
                 ),
             )
         ),
@@ -39,9 +37,7 @@ def notice_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_GET
 def measure_list(request: HttpRequest) -> HttpResponse:
-    f = MeasureFilter(
-        request.GET, queryset=Measure.objects.with_context().in_reading_order()
-    )
+    f = MeasureFilter(request.GET, queryset=Measure.objects.with_context().in_reading_order())
     if not f.is_valid():
         return render(
             request,
@@ -57,9 +53,7 @@ def measure_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def measure_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     measure = get_object_or_404(
-        Measure.objects.with_context().prefetch_related(
-            "topics", "target_groups", "regions"
-        ),
+        Measure.objects.with_context().prefetch_related("topics", "target_groups", "regions"),
         notice__slug=slug,
         number=number,
     )

@@ -32,26 +32,20 @@ def test_browsing_is_open_by_default(client, seed, url):
 
 
 @pytest.mark.parametrize("url", PAGES)
-def test_login_required_sends_anonymous_users_to_login(
-    client, seed, login_required, url
-):
+def test_login_required_sends_anonymous_users_to_login(client, seed, login_required, url):
     response = client.get(url)
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login") + "?next=")
 
 
-def test_login_required_still_serves_login_and_health_check(
-    client, seed, login_required
-):
+def test_login_required_still_serves_login_and_health_check(client, seed, login_required):
     assert client.get(reverse("login")).status_code == 200
     assert client.get("/healthz").status_code == 200
     assert client.get(reverse("admin:login")).status_code == 200
 
 
 def test_login_required_lets_a_logged_in_account_browse(client, seed, login_required):
-    user = get_user_model().objects.create_user(
-        "reader", password="a-long-passphrase-1"
-    )
+    user = get_user_model().objects.create_user("reader", password="a-long-passphrase-1")
     client.force_login(user)
     for url in PAGES:
         assert client.get(url).status_code == 200, url
@@ -74,9 +68,7 @@ def test_a_reader_logs_in_with_the_login_form(client, seed, login_required):
 def test_repeated_failed_admin_logins_lock_the_account_out(client, seed, settings):
     get_user_model().objects.create_superuser("boss", password="the-right-passphrase-1")
     for _ in range(settings.AXES_FAILURE_LIMIT):
-        response = client.post(
-            reverse("admin:login"), {"username": "boss", "password": "guess"}
-        )
+        response = client.post(reverse("admin:login"), {"username": "boss", "password": "guess"})
         assert response.status_code in (200, 429)
     # Now even the right password is refused, with the lockout page.
     response = client.post(

@@ -12,9 +12,7 @@ MODELS = [Notice, Heading, Measure, Topic, TargetGroup, Region]
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
 def test_changelist_and_forms_load_for_a_superuser(admin_client, seed, model):
     opts = model._meta
-    changelist = admin_client.get(
-        reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
-    )
+    changelist = admin_client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
     assert changelist.status_code == 200
     obj = model.objects.first()
     change = admin_client.get(
@@ -39,9 +37,7 @@ def test_admin_labels_are_chinese(admin_client, seed):
         assertContains(response, label)
 
 
-def test_measure_changelist_filters_and_searches(
-    admin_client, seed, django_assert_max_num_queries
-):
+def test_measure_changelist_filters_and_searches(admin_client, seed, django_assert_max_num_queries):
     url = reverse("admin:policies_measure_changelist")
     with django_assert_max_num_queries(20):
         response = admin_client.get(url, {"q": "贷款"})
@@ -67,17 +63,13 @@ def test_measure_autocomplete_for_classifications(admin_client, seed):
 
 def test_notice_change_form_has_its_headings_inline(admin_client, seed):
     notice = Notice.objects.get()
-    response = admin_client.get(
-        reverse("admin:policies_notice_change", args=[notice.pk])
-    )
+    response = admin_client.get(reverse("admin:policies_notice_change", args=[notice.pk]))
     assertContains(response, "进一步加强对中小企业的金融扶持")
 
 
 def test_heading_change_form_has_its_measures_inline(admin_client, seed):
     heading = Heading.objects.get(ordinal=3)
-    response = admin_client.get(
-        reverse("admin:policies_heading_change", args=[heading.pk])
-    )
+    response = admin_client.get(reverse("admin:policies_heading_change", args=[heading.pk]))
     assertContains(response, "加大信贷支持力度")
 
 
@@ -86,7 +78,7 @@ def test_admin_edits_a_measure_and_the_site_shows_it(admin_client, client, seed)
     url = reverse("admin:policies_measure_change", args=[measure.pk])
     form = admin_client.get(url).context["adminform"].form
     data = {
-        name: form.initial.get(name) for name in ["heading", "number", "title", "text"]
+        name: form.initial.get(name) for name in ["heading", "number", "title", "text", "version"]
     }
     data.update(
         title="加大信贷支持力度（已校对）",
@@ -107,10 +99,13 @@ def test_a_duplicate_number_is_a_form_error_not_a_crash(admin_client, seed):
             "number": 9,
             "title": measure.title,
             "text": measure.text,
+            "version": measure.version,
         },
     )
     assert response.status_code == 200
-    assert response.context["adminform"].form.errors
+    errors = response.context["adminform"].form.errors
+    assert list(errors) == ["__all__"]
+    assert "条号" in str(errors) and "已经存在" in str(errors)
     assert Measure.objects.get(pk=measure.pk).number == 8
 
 

@@ -19,10 +19,7 @@ def notice_segment() -> str:
 
 
 def test_normalize_joins_lines_and_drops_layout_spaces_only():
-    assert (
-        normalize("工信明电〔2020〕14 号\n\n各省、自治区")
-        == "工信明电〔2020〕14号各省、自治区"
-    )
+    assert normalize("工信明电〔2020〕14 号\n\n各省、自治区") == "工信明电〔2020〕14号各省、自治区"
     assert normalize(" 资保障\n\n加快 5G、工业") == "资保障加快5G、工业"
     assert normalize("同比增长 88.8% ；出口") == "同比增长88.8%；出口"
     # A space between two Chinese characters is the source's own (a title separator).
@@ -30,9 +27,7 @@ def test_normalize_joins_lines_and_drops_layout_spaces_only():
 
 
 def test_source_copy_is_the_seed_bulletin():
-    text = (settings.BASE_DIR / "fixtures" / "source" / "bulletin.txt").read_text(
-        encoding="utf-8"
-    )
+    text = (settings.BASE_DIR / "fixtures" / "source" / "bulletin.txt").read_text(encoding="utf-8")
     assert text.startswith(" 政策信息")
     assert "工信明电〔2020〕14 号" in text
 
@@ -54,9 +49,7 @@ def test_six_headings_hold_4_3_4_4_3_2_measures(seed):
 def test_measures_are_numbered_1_to_20_in_heading_order(seed):
     measures = Measure.objects.order_by("number")
     assert [m.number for m in measures] == list(range(1, 21))
-    assert [m.heading.ordinal for m in measures] == sorted(
-        m.heading.ordinal for m in measures
-    )
+    assert [m.heading.ordinal for m in measures] == sorted(m.heading.ordinal for m in measures)
 
 
 def test_every_notice_field_is_verbatim(seed):

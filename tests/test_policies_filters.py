@@ -53,9 +53,7 @@ def test_unfiltered_list_groups_measures_under_headings(
     assert numbers(response) == list(range(1, 21))
     body = response.content.decode()
     assert body.count('class="heading-group"') == 6
-    assert body.index("一、全力保障企业有序复工复产") < body.index(
-        "1.</span>加强分类指导"
-    )
+    assert body.index("一、全力保障企业有序复工复产") < body.index("1.</span>加强分类指导")
     assertContains(response, "全部 20 条措施")
 
 
@@ -87,9 +85,7 @@ def test_a_selected_choice_stays_offered_even_with_no_results(client, seed):
 def test_filter_state_lives_in_the_url(client, seed):
     response = client.get(LIST_URL, {"q": "贷款", "topic": "credit"})
     assertContains(response, 'value="贷款"')
-    assertContains(
-        response, '<option value="credit" selected>信贷（1）</option>', html=True
-    )
+    assertContains(response, '<option value="credit" selected>信贷（1）</option>', html=True)
 
 
 @pytest.mark.parametrize(

@@ -18,9 +18,7 @@ def measure_url(number: int) -> str:
     return reverse("policies:measure-detail", args=["gxmd-2020-14", number])
 
 
-def test_home_shows_counts_and_entry_points(
-    client, seed, django_assert_max_num_queries
-):
+def test_home_shows_counts_and_entry_points(client, seed, django_assert_max_num_queries):
     with django_assert_max_num_queries(8):
         response = client.get("/")
     assertContains(response, "<strong>20</strong> 条支持措施", html=False)
@@ -46,10 +44,7 @@ def test_notice_reads_in_order_with_header_toc_and_anchors(
         assert label in body
     assert "2020年2月9日" in body
     assert "（本文有删减）" in body
-    assert (
-        'href="http://www.gov.cn/zhengce/zhengceku/2020-02/10/content_5476684.htm"'
-        in body
-    )
+    assert 'href="http://www.gov.cn/zhengce/zhengceku/2020-02/10/content_5476684.htm"' in body
     for number in range(1, 21):
         assert f'id="measure-{number}"' in body
         assert f'href="#measure-{number}"' in body
@@ -167,8 +162,6 @@ def test_query_counts_do_not_grow_with_measures(
         ]:
             with CaptureQueriesContext(connection) as ctx:
                 assert client.get(url).status_code == 200
-            counts.setdefault(url.replace(slug, "N"), []).append(
-                len(ctx.captured_queries)
-            )
+            counts.setdefault(url.replace(slug, "N"), []).append(len(ctx.captured_queries))
     for url, (small, large) in counts.items():
         assert small == large, (url, small, large)

@@ -72,9 +72,7 @@ def test_https_can_be_relaxed_for_plain_http():
         "from django.conf import settings as s; print(s.SECURE_SSL_REDIRECT, s.SESSION_COOKIE_SECURE, s.SECURE_HSTS_SECONDS)",
         env={"DJANGO_SECRET_KEY": STRONG_KEY, "DJANGO_HTTPS": "0"},
     )
-    assert result.stdout.splitlines()[-1].split() == ["False", "False", "0"], (
-        result.stderr
-    )
+    assert result.stdout.splitlines()[-1].split() == ["False", "False", "0"], result.stderr
 
 
 def test_behind_a_proxy_the_forwarded_scheme_is_trusted():

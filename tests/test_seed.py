@@ -46,13 +46,9 @@ def test_seeding_again_keeps_edits_and_adds_no_duplicates(seed):
 def test_a_broken_fixture_loads_nothing_and_names_the_record(
     db, tmp_path, settings, field, bad_value, named
 ):
-    records = json.loads(
-        (settings.BASE_DIR / "fixtures" / "policies.json").read_text("utf-8")
-    )
+    records = json.loads((settings.BASE_DIR / "fixtures" / "policies.json").read_text("utf-8"))
     broken = next(
-        r
-        for r in records
-        if r["model"] == "policies.measure" and r["fields"]["number"] == 12
+        r for r in records if r["model"] == "policies.measure" and r["fields"]["number"] == 12
     )
     broken["fields"][field] = bad_value
     (tmp_path / "fixtures").mkdir()
@@ -68,16 +64,12 @@ def test_a_broken_fixture_loads_nothing_and_names_the_record(
     assert "nothing was saved" in str(excinfo.value)
     assert "policies.measure" in str(excinfo.value).lower()
     assert named in str(excinfo.value)
-    assert f"Record {records.index(broken) + 1} (policies.measure)" in str(
-        excinfo.value
-    )
+    assert f"Record {records.index(broken) + 1} (policies.measure)" in str(excinfo.value)
     assert Notice.objects.count() == 0
     assert Measure.objects.count() == 0
 
 
-def test_ensure_admin_creates_one_account_with_a_printed_password(
-    db, capsys, monkeypatch
-):
+def test_ensure_admin_creates_one_account_with_a_printed_password(db, capsys, monkeypatch):
     monkeypatch.delenv("DJANGO_SUPERUSER_USERNAME", raising=False)
     monkeypatch.delenv("DJANGO_SUPERUSER_PASSWORD", raising=False)
     call_command("ensure_admin")

@@ -7,9 +7,7 @@ from django.db import connection
 def test_the_suite_runs_on_the_database_named_by_DATABASE_URL():
     """CI's PostgreSQL run must really run on PostgreSQL, not fall back to SQLite."""
     url = os.environ.get("DATABASE_URL", "sqlite")
-    expected = (
-        "postgresql" if url.startswith(("postgres://", "postgresql://")) else "sqlite"
-    )
+    expected = "postgresql" if url.startswith(("postgres://", "postgresql://")) else "sqlite"
     assert connection.vendor == expected
 
 

@@ -22,18 +22,12 @@ class Command(BaseCommand):
             User.objects.filter(is_superuser=True).exists()
             and "DJANGO_SUPERUSER_USERNAME" not in os.environ
         ):
-            self.stdout.write(
-                "A superuser already exists; no new admin account created."
-            )
+            self.stdout.write("A superuser already exists; no new admin account created.")
             return
-        password = os.environ.get("DJANGO_SUPERUSER_PASSWORD") or secrets.token_urlsafe(
-            12
-        )
+        password = os.environ.get("DJANGO_SUPERUSER_PASSWORD") or secrets.token_urlsafe(12)
         User.objects.create_superuser(username=username, email="", password=password)
         if "DJANGO_SUPERUSER_PASSWORD" in os.environ:
-            self.stdout.write(
-                self.style.SUCCESS(f"Created admin account '{username}'.")
-            )
+            self.stdout.write(self.style.SUCCESS(f"Created admin account '{username}'."))
         else:
             self.stdout.write(
                 self.style.WARNING(

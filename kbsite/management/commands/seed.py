@@ -24,9 +24,7 @@ class Command(BaseCommand):
             if not path.exists():
                 continue
             if app_has_data(app_label):
-                self.stdout.write(
-                    f"{filename}: {app_label} already holds data, not loaded."
-                )
+                self.stdout.write(f"{filename}: {app_label} already holds data, not loaded.")
                 continue
             try:
                 call_command("loaddata", path, verbosity=0)  # atomic: all or nothing
@@ -35,15 +33,18 @@ class Command(BaseCommand):
                     f"{filename} was not loaded (nothing was saved). {describe_bad_record(path)}"
                     f"\nloaddata said: {exc}"
                 ) from exc
-            self.stdout.write(
-                self.style.SUCCESS(f"{filename}: loaded into {app_label}.")
+            # A baseline version, so the first edit in the admin has something to diff against.
+            call_command(
+                "createinitialrevisions",
+                app_label,
+                comment=f"初始版本：种子数据 {filename}",
+                verbosity=0,
             )
+            self.stdout.write(self.style.SUCCESS(f"{filename}: loaded into {app_label}."))
 
 
 def app_has_data(app_label: str) -> bool:
-    return any(
-        model.objects.exists() for model in apps.get_app_config(app_label).get_models()
-    )
+    return any(model.objects.exists() for model in apps.get_app_config(app_label).get_models())
 
 
 def describe_bad_record(path: Path) -> str:
@@ -68,6 +69,5 @@ def describe_bad_record(path: Path) -> str:
                 break
         transaction.set_rollback(True)
     return (
-        culprit
-        or "Every record saves on its own; the fixture's records conflict with each other."
+        culprit or "Every record saves on its own; the fixture's records conflict with each other."
     )

@@ -1,0 +1,210 @@
+"""Edits are never lost: history with diffs and revert, optimistic locking, recovery."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.urls import reverse
+from pytest_django.asserts import assertContains
+from reversion.models import Version
+
+from policies.models import Heading, Measure, Topic
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admins(seed):
+    """Two admins, each in a browser session of their own."""
+    clients = []
+    for name in ["alice", "bob"]:
+        user = get_user_model().objects.create_superuser(name, password="a-long-passphrase-1")
+        client = Client()
+        client.force_login(user)
+        clients.append(client)
+    return clients
+
+
+def change_url(obj) -> str:
+    opts = obj._meta
+    return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
+
+
+def form_data(client, url) -> dict:
+    """What the browser would send back for the change form as it was opened."""
+    response = client.get(url)
+    data = {}
+    forms = [response.context["adminform"].form]
+    for formset in response.context["inline_admin_formsets"]:
+        management = formset.formset.management_form
+        data.update({management.add_prefix(k): v for k, v in management.initial.items()})
+        data[management.add_prefix("TOTAL_FORMS")] = len(formset.formset.forms)
+        forms.extend(formset.formset.forms)
+    for form in forms:
+        for name, field in form.fields.items():
+            value = form.initial.get(name, field.initial)
+            if hasattr(value, "pk"):
+                value = value.pk
+            if (
+                isinstance(value, list | tuple)
+                or hasattr(value, "__iter__")
+                and not isinstance(value, str)
+            ):
+                value = [getattr(v, "pk", v) for v in value]
+            if value is None or value is False:
+                continue
+            data[form.add_prefix(name)] = value
+    return data
+
+
+def test_seed_data_has_a_baseline_version(seed):
+    measure = Measure.objects.get(number=8)
+    versions = Version.objects.get_for_object(measure)
+    assert versions.count() == 1
+    assert "初始版本" in versions.get().revision.comment
+
+
+def test_an_edit_is_recorded_with_who_and_a_readable_diff(admins):
+    alice, _ = admins
+    measure = Measure.objects.get(number=8)
+    data = form_data(alice, change_url(measure))
+    data["text"] = measure.text.replace("适当下调贷款利率", "大幅下调贷款利率")
+    assert alice.post(change_url(measure), data).status_code == 302
+
+    versions = Version.objects.get_for_object(measure)
+    assert versions.count() == 2
+    assert versions.first().revision.user.username == "alice"
+    history = alice.get(reverse("admin:policies_measure_history", args=[measure.pk]))
+    assertContains(history, "alice")
+    assertContains(history, "<del>适当</del>", html=False)
+    assertContains(history, "<ins>大幅</ins>", html=False)
+    assertContains(history, "正文")
+
+
+def test_an_edit_can_be_reverted_from_history(admins, client):
+    alice, _ = admins
+    measure = Measure.objects.get(number=8)
+    original = measure.text
+    data = form_data(alice, change_url(measure))
+    data["text"] = "被误改的正文。"
+    alice.post(change_url(measure), data)
+    assert Measure.objects.get(pk=measure.pk).text == "被误改的正文。"
+
+    baseline = Version.objects.get_for_object(measure).last()
+    revision_url = reverse("admin:policies_measure_revision", args=[measure.pk, baseline.pk])
+    response = alice.get(revision_url)
+    assert response.status_code == 200
+    assert alice.post(revision_url, form_data(alice, revision_url)).status_code == 302
+
+    assert Measure.objects.get(pk=measure.pk).text == original
+    assertContains(client.get(measure.get_absolute_url()), original)
+
+
+def test_the_second_of_two_concurrent_saves_is_refused(admins):
+    """A opens, B saves, A saves: A is told why, and B's change stays."""
+    alice, bob = admins
+    measure = Measure.objects.get(number=8)
+    alices_form = form_data(alice, change_url(measure))
+
+    bobs_form = form_data(bob, change_url(measure))
+    bobs_form["title"] = "鲍勃改的标题"
+    assert bob.post(change_url(measure), bobs_form).status_code == 302
+
+    alices_form["title"] = "爱丽丝改的标题"
+    response = alice.post(change_url(measure), alices_form)
+    assert response.status_code == 200
+    assertContains(response, "没有保存")
+    assertContains(response, "“bob”")
+    assert Measure.objects.get(pk=measure.pk).title == "鲍勃改的标题"
+
+    # Reopened, Alice's form carries the new version and her save goes through.
+    fresh = form_data(alice, change_url(measure))
+    fresh["title"] = "爱丽丝改的标题"
+    assert alice.post(change_url(measure), fresh).status_code == 302
+    assert Measure.objects.get(pk=measure.pk).title == "爱丽丝改的标题"
+
+
+def test_concurrent_edits_of_an_inline_are_refused(admins):
+    alice, bob = admins
+    heading = Heading.objects.get(ordinal=3)
+    alices_form = form_data(alice, change_url(heading))
+
+    measure = heading.measures.get(number=9)
+    bobs_form = form_data(bob, change_url(measure))
+    bobs_form["title"] = "鲍勃改的第9条标题"
+    assert bob.post(change_url(measure), bobs_form).status_code == 302
+
+    # Alice edits measure 9 inline under its heading, on the version she opened.
+    key = next(k for k, v in alices_form.items() if k.endswith("-number") and v == 9)
+    alices_form[key.replace("-number", "-title")] = "爱丽丝改的第9条标题"
+    response = alice.post(change_url(heading), alices_form)
+    assert response.status_code == 200
+    assertContains(response, "没有保存")
+    assert Measure.objects.get(pk=measure.pk).title == "鲍勃改的第9条标题"
+
+
+def test_concurrent_list_editable_saves_are_refused(admins):
+    alice, bob = admins
+    url = reverse("admin:policies_topic_changelist")
+    topic = Topic.objects.get(slug="credit")
+
+    def changelist_post(client, name_en):
+        response = client.get(url)
+        formset = response.context["cl"].formset
+        data = {
+            formset.management_form.add_prefix(k): v
+            for k, v in formset.management_form.initial.items()
+        }
+        for form in formset.forms:
+            data[form.add_prefix("id")] = form.instance.pk
+            data[form.add_prefix("name_en")] = form.instance.name_en
+            data[form.add_prefix("version")] = form.instance.version
+            if form.instance.pk == topic.pk:
+                data[form.add_prefix("name_en")] = name_en
+        data["_save"] = "保存"
+        return data
+
+    alices = changelist_post(alice, "Credit (Alice)")
+    bobs = changelist_post(bob, "Credit (Bob)")
+    assert bob.post(url, bobs).status_code == 302
+    response = alice.post(url, alices)
+    assert response.status_code == 200
+    assertContains(response, "没有保存")
+    assert Topic.objects.get(pk=topic.pk).name_en == "Credit (Bob)"
+
+
+def test_deleting_a_heading_that_has_measures_is_refused_with_a_message(admins):
+    alice, _ = admins
+    heading = Heading.objects.get(ordinal=6)
+    url = reverse("admin:policies_heading_delete", args=[heading.pk])
+    response = alice.post(url, {"post": "yes"})
+    assertContains(response, "发挥协调机制作用")  # the measure that protects it is named
+    assert Heading.objects.filter(pk=heading.pk).exists()
+
+
+def test_a_deleted_record_can_be_recovered_from_history(admins):
+    alice, _ = admins
+    topic = Topic.objects.get(slug="publicity")
+    measures = set(topic.measures.values_list("pk", flat=True))
+    response = alice.post(reverse("admin:policies_topic_delete", args=[topic.pk]), {"post": "yes"})
+    assert response.status_code == 302
+    assert not Topic.objects.filter(slug="publicity").exists()
+
+    recover_list = alice.get(reverse("admin:policies_topic_recoverlist"))
+    assertContains(recover_list, "舆论宣传")
+    deleted = Version.objects.get_deleted(Topic).get()
+    recover_url = reverse("admin:policies_topic_recover", args=[deleted.pk])
+    assert alice.post(recover_url, form_data(alice, recover_url)).status_code == 302
+    assert Topic.objects.get(slug="publicity").name == "舆论宣传"
+
+
+def test_versions_only_go_up_even_after_a_revert(admins):
+    alice, _ = admins
+    measure = Measure.objects.get(number=8)
+    start = measure.version
+    data = form_data(alice, change_url(measure))
+    data["title"] = "改一次"
+    alice.post(change_url(measure), data)
+    baseline = Version.objects.get_for_object(measure).last()
+    revision_url = reverse("admin:policies_measure_revision", args=[measure.pk, baseline.pk])
+    alice.post(revision_url, form_data(alice, revision_url))
+    assert Measure.objects.get(pk=measure.pk).version > start + 1
