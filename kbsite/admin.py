@@ -222,7 +222,8 @@ def text_diff(old: str, new: str) -> tuple[SafeString, SafeString]:
             old_parts.append(("<del>{}</del>", old[i1:i2]))
         if j2 > j1:
             new_parts.append(("<ins>{}</ins>", new[j1:j2]))
-    render = lambda parts: format_html_join(
-        "", "{}", ((format_html(fmt, text),) for fmt, text in parts)
-    )  # noqa: E731
-    return render(old_parts), render(new_parts)
+    return join_html(old_parts), join_html(new_parts)
+
+
+def join_html(parts: list[tuple[str, str]]) -> SafeString:
+    return format_html_join("", "{}", ((format_html(fmt, text),) for fmt, text in parts))

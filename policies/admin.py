@@ -103,6 +103,12 @@ class ClassificationAdmin(KnowledgeAdmin):
     search_fields = ["name", "name_en", "slug"]
     prepopulated_fields = {"slug": ["name_en"]}
 
+    def get_deleted_objects(self, objs, request):
+        # A classification in use is refused like a PROTECT foreign key: name the measures.
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        protected = [*protected, *(m for obj in objs for m in obj.measures.all())]
+        return deleted, counts, perms_needed, protected
+
     def get_queryset(self, request):
         # Aggregating drops Meta.ordering; keep it for autocomplete's pagination.
         queryset = super().get_queryset(request).annotate(measure_count=Count("measures"))
