@@ -1,0 +1,25 @@
+from django.apps import apps
+from django.core.management import CommandError, call_command
+from django.core.management.base import BaseCommand
+
+from kbsite.management.commands.seed import SEED_FIXTURES, app_has_data
+
+
+class Command(BaseCommand):
+    help = (
+        "Load a file written by `manage.py backup` into a freshly migrated database. Refuses "
+        "a database that already holds knowledge-base records, so nothing is mixed or overwritten."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("backup", help="file written by `manage.py backup`")
+
+    def handle(self, *args, backup, **options):
+        in_use = [label for label, _ in SEED_FIXTURES if app_has_data(label)]
+        if in_use or apps.get_model("reversion", "Version").objects.exists():
+            raise CommandError(
+                f"The database already holds records ({', '.join(in_use) or 'history'}); "
+                "restore into an empty database (a new DATABASE_URL, then `manage.py migrate`)."
+            )
+        call_command("loaddata", backup, verbosity=0)  # atomic: all or nothing
+        self.stdout.write(self.style.SUCCESS(f"Restored {backup}."))
