@@ -1,15 +1,21 @@
+from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
 
 from kbsite import views
 
 urlpatterns = [
-    path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+]
+
+# Pages in Chinese at /..., and in English at /en/...
+urlpatterns += i18n_patterns(
+    path("", views.home, name="home"),
     path("policies/", include("policies.urls")),
     path("industry/", include("industry.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
-    path("admin/", admin.site.urls),
-]
+    prefix_default_language=False,
+)
 
 handler500 = "kbsite.views.server_error"

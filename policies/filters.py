@@ -1,56 +1,46 @@
 import django_filters
 from django.db.models import Count, QuerySet
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 
-from policies.models import (
-    Heading,
-    Measure,
-    Notice,
-    Region,
-    TargetGroup,
-    Topic,
-    chinese_numeral,
-)
+from kbsite.widgets import BilingualSelect
+from policies.models import Heading, Measure, Notice, Region, TargetGroup, Topic, chinese_numeral
 
 # How many choices a facet offers; a selected value is always offered.
 FACET_LIMIT = 50
 
 
+def choice_filter(label, empty_label, queryset, **kwargs):
+    return django_filters.ModelChoiceFilter(
+        label=label, empty_label=empty_label, queryset=queryset, widget=BilingualSelect, **kwargs
+    )
+
+
 class MeasureFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
-        label="关键词",
+        label=_("关键词"),
         method="filter_text",
         max_length=200,
-        help_text="在标题和正文中查找，例如 贷款、培训。",
+        help_text=_("在标题和正文中查找，例如 贷款、培训。"),
     )
-    notice = django_filters.ModelChoiceFilter(
-        label="通知",
-        queryset=Notice.objects.all(),
-        to_field_name="slug",
-        empty_label="全部通知",
-    )
-    heading = django_filters.ModelChoiceFilter(
-        label="标题", queryset=Heading.objects.all(), empty_label="全部标题"
-    )
-    topic = django_filters.ModelChoiceFilter(
-        label="政策工具/主题",
+    notice = choice_filter(_("通知"), _("全部通知"), Notice.objects.all(), to_field_name="slug")
+    heading = choice_filter(_("标题"), _("全部标题"), Heading.objects.all())
+    topic = choice_filter(
+        _("政策工具/主题"),
+        _("全部主题"),
+        Topic.objects.all(),
         field_name="topics",
-        queryset=Topic.objects.all(),
         to_field_name="slug",
-        empty_label="全部主题",
     )
-    target_group = django_filters.ModelChoiceFilter(
-        label="支持对象",
+    target_group = choice_filter(
+        _("支持对象"),
+        _("全部对象"),
+        TargetGroup.objects.all(),
         field_name="target_groups",
-        queryset=TargetGroup.objects.all(),
         to_field_name="slug",
-        empty_label="全部对象",
     )
-    region = django_filters.ModelChoiceFilter(
-        label="地区",
-        field_name="regions",
-        queryset=Region.objects.all(),
-        to_field_name="slug",
-        empty_label="全部地区",
+    region = choice_filter(
+        _("地区"), _("全部地区"), Region.objects.all(), field_name="regions", to_field_name="slug"
     )
 
     # The filters that show counts; the classifications among them are many-to-many.
@@ -78,6 +68,7 @@ class MeasureFilter(django_filters.FilterSet):
     def facet_counts(self, name: str) -> list[tuple[str, str, int]]:
         """(value, label, count) for each value of one filter, counted under the others."""
         measures = self.queryset_without(name).order_by()
+        english = get_language() == "en"
         if name == "notice":
             rows = (
                 measures.values("notice__slug", "notice__doc_number")
@@ -87,14 +78,17 @@ class MeasureFilter(django_filters.FilterSet):
             return [(r["notice__slug"], r["notice__doc_number"], r["count"]) for r in rows]
         if name == "heading":
             rows = (
-                measures.values("heading_id", "heading__ordinal", "heading__title")
+                measures.values(
+                    "heading_id", "heading__ordinal", "heading__title", "heading__title_en"
+                )
                 .annotate(count=Count("pk"))
                 .order_by("heading__notice__issued_on", "heading__ordinal")[:FACET_LIMIT]
             )
             return [
                 (
                     str(r["heading_id"]),
-                    f"{chinese_numeral(r['heading__ordinal'])}、{r['heading__title']}",
+                    f"{chinese_numeral(r['heading__ordinal'])}、"
+                    + (english and r["heading__title_en"] or r["heading__title"]),
                     r["count"],
                 )
                 for r in rows
@@ -104,19 +98,20 @@ class MeasureFilter(django_filters.FilterSet):
         rows = (
             classification.objects.filter(measures__in=measures)
             .annotate(count=Count("measures"))
-            .order_by("-count", "name")[:FACET_LIMIT]
+            .order_by("-count", "name_en" if english else "name")[:FACET_LIMIT]
         )
-        return [(row.slug, row.name, row.count) for row in rows]
+        return [(row.slug, english and row.name_en or row.name, row.count) for row in rows]
 
     def label_choices_with_counts(self) -> None:
         """Offer in each filter only the values that give measures, each with its count."""
         for name in self.facets:
             field = self.form.fields[name]
             choices = [
-                (value, f"{label}（{count}）") for value, label, count in self.facet_counts(name)
+                (value, f"{label} ({count})" if get_language() == "en" else f"{label}（{count}）")
+                for value, label, count in self.facet_counts(name)
             ]
             selected = self.form.cleaned_data.get(name)
             raw = self.data.get(name)
-            if selected is not None and raw not in {value for value, _ in choices}:
+            if selected is not None and raw not in {value for value, _label in choices}:
                 choices.append((raw, f"{selected}（0）"))
             field.widget.choices = [("", field.empty_label), *choices]

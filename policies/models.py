@@ -37,6 +37,9 @@ class Notice(Versioned):
         help_text="照原文，例如 工信明电〔2020〕14号。",
     )
     title = models.CharField("标题", max_length=300)
+    title_en = models.CharField(
+        "英文标题", max_length=300, blank=True, help_text="编者译，英文页面显示并标明为编者译文。"
+    )
     issuing_body = models.CharField("发文机关", max_length=200)
     issued_on = models.DateField("成文日期")
     addressees = models.TextField("主送机关", help_text="通知开头的主送对象，照原文。")
@@ -94,6 +97,9 @@ class Heading(Versioned):
         "序号", help_text="标题在通知中的次序，1 显示为“一、”。"
     )
     title = models.CharField("标题", max_length=200, help_text="不含序号，照原文。")
+    title_en = models.CharField(
+        "英文标题", max_length=200, blank=True, help_text="编者译，英文页面显示并标明为编者译文。"
+    )
 
     objects = HeadingManager()
 
@@ -221,6 +227,9 @@ class Measure(Versioned):
         max_length=200,
         help_text="原文每条开头的小标题（不含句号）。原文没有小标题时，由编者拟定，并勾选“编者拟定标题”。",
     )
+    title_en = models.CharField(
+        "英文标题", max_length=200, blank=True, help_text="编者译，英文页面显示并标明为编者译文。"
+    )
     title_is_editorial = models.BooleanField(
         "编者拟定标题",
         default=False,
@@ -297,6 +306,14 @@ class Measure(Versioned):
     @property
     def citation(self) -> str:
         return f"{self.notice.doc_number} 第{self.number}条"
+
+    @property
+    def full_citation(self) -> str:
+        notice = self.notice
+        return (
+            f"{notice.issuing_body}《{notice.title}》（{notice.doc_number}）第{self.number}条，"
+            f"{notice.issued_on.year}年{notice.issued_on.month}月{notice.issued_on.day}日。"
+        )
 
     @property
     def source_text(self) -> str:

@@ -6,7 +6,7 @@ document.querySelectorAll("[data-copy-target]").forEach((button) => {
   button.addEventListener("click", async () => {
     await navigator.clipboard.writeText(field.value);
     const label = button.textContent;
-    button.textContent = "已复制";
+    button.textContent = button.dataset.copiedLabel || label;
     setTimeout(() => { button.textContent = label; }, 2000);
   });
 });
