@@ -2,7 +2,8 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
-from kbsite.models import Versioned
+from kbsite import search
+from kbsite.models import Searchable, Versioned
 
 CHINESE_NUMERALS = "零一二三四五六七八九十"
 
@@ -193,11 +194,9 @@ class MeasureQuerySet(models.QuerySet):
         """What every list row shows: the heading and notice without extra queries."""
         return self.select_related("heading__notice", "notice")
 
-    def containing(self, word: str):
-        word = word.strip()
-        if not word:
-            return self
-        return self.filter(Q(title__icontains=word) | Q(text__icontains=word))
+    def containing(self, words: str):
+        """Measures whose title or text contain the words (see kbsite.search)."""
+        return search.match(self, search.Query.parse(words))
 
 
 class MeasureManager(models.Manager.from_queryset(MeasureQuerySet)):
@@ -205,7 +204,7 @@ class MeasureManager(models.Manager.from_queryset(MeasureQuerySet)):
         return self.get(notice__slug=notice_slug, number=number)
 
 
-class Measure(Versioned):
+class Measure(Searchable, Versioned):
     # Derived from the heading (see clean/save); stored so the database can keep
     # measure numbers unique within a notice.
     notice = models.ForeignKey(
@@ -287,6 +286,9 @@ class Measure(Versioned):
     def _derive_notice(self):
         if self.heading_id:
             self.notice_id = self.heading.notice_id
+
+    def search_document(self) -> tuple[str, str]:
+        return f"{self.title} {self.title_en}", self.text
 
     @property
     def anchor(self) -> str:

@@ -1,0 +1,199 @@
+"""Full-text search that understands Chinese, on SQLite and PostgreSQL alike.
+
+Neither database splits Chinese into words, and trigram indexes cannot match the
+two-character words most Chinese words are. So, as Lucene's CJKAnalyzer does, text is
+analysed in Python into tokens: every run of Chinese characters becomes its overlapping
+bigrams (信贷支持 -> 信贷 贷支 支持), a lone character stays itself, Latin words are
+lowercased and numbers kept. Each searchable record stores that token stream for its
+title and its body (`search_title`, `search_body`), and the database indexes it natively:
+
+- PostgreSQL: a generated tsvector column `search_vector` (title weighted A, body B)
+  with a GIN index;
+- SQLite: an FTS5 table (unicode61 tokenizer) over the two columns, kept in sync by
+  triggers.
+
+A query is analysed the same way and matched as a phrase, so a word of any length
+behaves like a substring search. After the bigram stream each field also holds the
+text's single characters (behind a separator token), so that one-character queries
+find their character too.
+"""
+
+import re
+from dataclasses import dataclass
+
+from django.db import models
+from django.db.models import Lookup, QuerySet
+
+HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_RUNS = re.compile(rf"[{HAN}]+|[A-Za-z0-9]+")
+_IS_HAN = re.compile(rf"[{HAN}]")
+# Keeps single characters from forming a phrase with the bigrams before them.
+SEPARATOR = "zzsepzz"
+MAX_QUERY_LENGTH = 500
+
+
+def _runs(text: str) -> list[str]:
+    return _RUNS.findall(text or "")
+
+
+def _bigrams(run: str) -> list[str]:
+    if len(run) == 1:
+        return [run]
+    return [run[i : i + 2] for i in range(len(run) - 1)]
+
+
+def analyze(text: str) -> str:
+    """The token stream stored for a field: bigrams and words, then single characters."""
+    tokens, chars = [], []
+    for run in _runs(text):
+        if _IS_HAN.match(run):
+            tokens.extend(_bigrams(run))
+            chars.extend(run)
+        else:
+            tokens.append(run.lower())
+    if chars:
+        tokens.append(SEPARATOR)
+        tokens.extend(chars)
+    return " ".join(tokens)
+
+
+@dataclass(frozen=True)
+class Query:
+    """An analysed query: a phrase of tokens that must occur in order, and single
+    Chinese characters that must occur somewhere (a lone character next to other words
+    cannot be part of the phrase: stored text has it only inside a bigram)."""
+
+    phrase: tuple[str, ...]
+    chars: tuple[str, ...]
+
+    @classmethod
+    def parse(cls, text: str) -> "Query":
+        runs = _runs((text or "")[:MAX_QUERY_LENGTH])
+        if len(runs) == 1 and len(runs[0]) == 1:  # one character: search for it alone
+            return cls((runs[0].lower(),), ())
+        phrase, chars = [], []
+        for run in runs:
+            if not _IS_HAN.match(run):
+                phrase.append(run.lower())
+            elif len(run) == 1:
+                chars.append(run)
+            else:
+                phrase.extend(_bigrams(run))
+        return cls(tuple(phrase), tuple(chars))
+
+    def __bool__(self) -> bool:
+        return bool(self.phrase or self.chars)
+
+    # Tokens contain only letters, digits and Chinese characters (see _RUNS), so
+    # quoting them cannot let user input become query syntax on either database.
+    def fts5(self, column: str | None = None) -> str:
+        prefix = f"{column} : " if column else ""
+        parts = [f'{prefix}"{" ".join(self.phrase)}"'] if self.phrase else []
+        parts += [f'{prefix}"{char}"' for char in self.chars]
+        return " AND ".join(parts)
+
+    def tsquery(self, weight: str = "") -> str:
+        weight = f":{weight}" if weight else ""
+        parts = [" <-> ".join(f"'{token}'{weight}" for token in self.phrase)] if self.phrase else []
+        parts += [f"'{char}'{weight}" for char in self.chars]
+        return " & ".join(f"({part})" for part in parts)
+
+
+def fts_table(model) -> str:
+    return f"{model._meta.db_table}_fts"
+
+
+@dataclass(frozen=True)
+class In:
+    """The right-hand side of the `matches` lookup: a query, in all text or titles only."""
+
+    query: Query
+    title_only: bool = False
+
+
+@models.BigAutoField.register_lookup
+class Matches(Lookup):
+    """`pk__matches=In(query)`: the record's indexed text contains the query.
+
+    A lookup on the primary key (rather than raw SQL naming the table) so that Django
+    supplies the table's alias, and it works inside subqueries such as facet counts."""
+
+    lookup_name = "matches"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        query, title_only = self.rhs.query, self.rhs.title_only
+        if connection.vendor == "postgresql":
+            table = lhs.rsplit(".", 1)[0]
+            sql = f"{table}.\"search_vector\" @@ to_tsquery('simple', %s)"
+            return sql, [*lhs_params, query.tsquery("A" if title_only else "")]
+        fts = fts_table(self.lhs.target.model)
+        sql = f'{lhs} IN (SELECT rowid FROM "{fts}" WHERE "{fts}" MATCH %s)'
+        return sql, [*lhs_params, query.fts5("search_title" if title_only else None)]
+
+
+def match(queryset: QuerySet, query: Query, *, title_only: bool = False) -> QuerySet:
+    """The records whose title or body (or title only) contain the query."""
+    if not query:
+        return queryset.none()
+    return queryset.filter(pk__matches=In(query, title_only))
+
+
+# Migrations: the native index for a searchable model, on whichever database this is.
+
+
+def index_sql(table: str, vendor: str) -> tuple[list[str], list[str]]:
+    """(forward, reverse) SQL that creates the full-text index of `table`."""
+    if vendor == "postgresql":
+        return (
+            [
+                f'ALTER TABLE "{table}" ADD COLUMN "search_vector" tsvector GENERATED ALWAYS AS '
+                f"(setweight(to_tsvector('simple', \"search_title\"), 'A') || "
+                f"setweight(to_tsvector('simple', \"search_body\"), 'B')) STORED",
+                f'CREATE INDEX "{table}_search_gin" ON "{table}" USING GIN ("search_vector")',
+                # Chinese bigrams are many; a longer statistics list lets the planner
+                # tell a common word (scan in id order) from a rare one (use the index).
+                f'ALTER TABLE "{table}" ALTER COLUMN "search_vector" SET STATISTICS 1000',
+            ],
+            [f'ALTER TABLE "{table}" DROP COLUMN "search_vector"'],
+        )
+    fts = f"{table}_fts"
+    return (
+        [
+            f'CREATE VIRTUAL TABLE "{fts}" USING fts5(search_title, search_body, '
+            f"content='{table}', content_rowid='id', tokenize='unicode61')",
+            f'CREATE TRIGGER "{fts}_ai" AFTER INSERT ON "{table}" BEGIN '
+            f'INSERT INTO "{fts}"(rowid, search_title, search_body) '
+            "VALUES (new.id, new.search_title, new.search_body); END",
+            f'CREATE TRIGGER "{fts}_ad" AFTER DELETE ON "{table}" BEGIN '
+            f'INSERT INTO "{fts}"("{fts}", rowid, search_title, search_body) '
+            "VALUES ('delete', old.id, old.search_title, old.search_body); END",
+            f'CREATE TRIGGER "{fts}_au" AFTER UPDATE ON "{table}" BEGIN '
+            f'INSERT INTO "{fts}"("{fts}", rowid, search_title, search_body) '
+            "VALUES ('delete', old.id, old.search_title, old.search_body); "
+            f'INSERT INTO "{fts}"(rowid, search_title, search_body) '
+            "VALUES (new.id, new.search_title, new.search_body); END",
+            f'INSERT INTO "{fts}"("{fts}") VALUES (\'rebuild\')',
+        ],
+        [f'DROP TABLE IF EXISTS "{fts}"']
+        + [f'DROP TRIGGER IF EXISTS "{fts}_{t}"' for t in ("ai", "ad", "au")],
+    )
+
+
+def create_search_index(app_label: str, model_name: str):
+    """A RunPython pair for a migration: the index of one model, for the database at hand."""
+
+    def run(apps, schema_editor, *, reverse=False):
+        table = apps.get_model(app_label, model_name)._meta.db_table
+        forward, backward = index_sql(table, schema_editor.connection.vendor)
+        for statement in backward if reverse else forward:
+            schema_editor.execute(statement)
+
+    def forwards(apps, schema_editor):
+        run(apps, schema_editor)
+
+    def backwards(apps, schema_editor):
+        run(apps, schema_editor, reverse=True)
+
+    return forwards, backwards
