@@ -12,6 +12,7 @@ urlpatterns = [
 # Pages in Chinese at /..., and in English at /en/...
 urlpatterns += i18n_patterns(
     path("", views.home, name="home"),
+    path("search/", views.site_search_view, name="search"),
     path("policies/", include("policies.urls")),
     path("industry/", include("industry.urls")),
     path("accounts/", include("django.contrib.auth.urls")),

@@ -1,14 +1,17 @@
 import logging
 import sys
 
+from django import forms
 from django.contrib.auth.decorators import login_not_required
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template import loader
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from kbsite import search, site_search
 from policies.models import Heading, Measure, Notice, Topic
 
 logger = logging.getLogger(__name__)
@@ -56,3 +59,57 @@ def server_error(request: HttpRequest) -> HttpResponse:
         response["Retry-After"] = "10"
         return response
     return HttpResponse(loader.render_to_string("500.html"), status=500)
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(
+        label=_("搜索"), max_length=search.MAX_QUERY_LENGTH, required=False, strip=True
+    )
+    kind = forms.ChoiceField(
+        label=_("类别"),
+        required=False,
+        choices=[("", _("全部类别")), *((kind.key, kind.label) for kind in site_search.KINDS)],
+    )
+
+
+@require_GET
+def site_search_view(request: HttpRequest) -> HttpResponse:
+    form = SearchForm(request.GET)
+    if not form.is_valid():
+        return render(request, "search.html", {"form": form}, status=400)
+    text, kind_key = form.cleaned_data["q"], form.cleaned_data["kind"]
+    query = search.Query.parse(text)
+    context = {"form": form, "q": text, "query": query, "terms": site_search.highlight_terms(text)}
+    if query and kind_key:
+        kind = site_search.KINDS_BY_KEY[kind_key]
+        page_number = parse_page(
+            request.GET.get("page"), last=site_search.COUNT_CAP // RESULTS_PER_PAGE
+        )
+        results = site_search.ranked(
+            kind, query, (page_number - 1) * RESULTS_PER_PAGE, RESULTS_PER_PAGE
+        )
+        context.update(
+            kind=kind, results=results, page_number=page_number, pages=pages_for(results.count)
+        )
+    elif query:
+        context["groups"] = [
+            site_search.ranked(kind, query, 0, RESULTS_PER_GROUP) for kind in site_search.KINDS
+        ]
+    return render(request, "search.html", context)
+
+
+RESULTS_PER_PAGE = 20
+RESULTS_PER_GROUP = 5
+
+
+def parse_page(raw: str | None, *, last: int) -> int:
+    """A page number from the URL, forgiving anything odd (as Paginator.get_page does)."""
+    try:
+        number = int(raw or 1)
+    except ValueError:
+        return 1
+    return min(max(number, 1), last)
+
+
+def pages_for(count: int) -> int:
+    return max(1, -(-min(count, site_search.COUNT_CAP) // RESULTS_PER_PAGE))

@@ -3,6 +3,7 @@ from django.db.models import Count, QuerySet
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from kbsite import search
 from kbsite.widgets import BilingualSelect
 from policies.models import Heading, Measure, Notice, Region, TargetGroup, Topic, chinese_numeral
 
@@ -20,7 +21,7 @@ class MeasureFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         label=_("关键词"),
         method="filter_text",
-        max_length=200,
+        max_length=search.MAX_QUERY_LENGTH,
         help_text=_("在标题和正文中查找，例如 贷款、培训。"),
     )
     notice = choice_filter(_("通知"), _("全部通知"), Notice.objects.all(), to_field_name="slug")

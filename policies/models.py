@@ -194,6 +194,9 @@ class MeasureQuerySet(models.QuerySet):
         """What every list row shows: the heading and notice without extra queries."""
         return self.select_related("heading__notice", "notice")
 
+    def for_search(self):
+        return self.with_context()
+
     def containing(self, words: str):
         """Measures whose title or text contain the words (see kbsite.search)."""
         return search.match(self, search.Query.parse(words))

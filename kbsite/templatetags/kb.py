@@ -31,3 +31,11 @@ def name_of(obj, field: str = "name", plain: bool = False):
 def zh(value):
     """Mark Chinese source text (a document number, a quote) as Chinese."""
     return format_html('<span lang="zh-Hans">{}</span>', value)
+
+
+@register.simple_tag
+def highlight(text: str, terms: list[str]):
+    """An excerpt of `text` around the searched words, which are marked (escaped)."""
+    from kbsite.site_search import snippet
+
+    return snippet(text, terms)

@@ -1,0 +1,104 @@
+"""The site search: which records it finds, how it ranks them, and their snippets."""
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext_lazy as _
+
+from kbsite import search
+from kbsite.search import HAN
+from policies.models import Measure
+
+# Counts stop here: beyond it a page says "1000+" instead of counting every match, so a
+# search for a common word costs the same however large the knowledge base grows.
+COUNT_CAP = 1000
+SNIPPET_CHARS = 90
+
+
+@dataclass(frozen=True)
+class Kind:
+    key: str
+    label: Any
+    model: type
+
+    def queryset(self) -> QuerySet:
+        return self.model.objects.for_search()
+
+
+KINDS = [Kind("measure", _("支持措施"), Measure)]
+KINDS_BY_KEY = {kind.key: kind for kind in KINDS}
+
+
+def capped_count(queryset: QuerySet, cap: int = COUNT_CAP) -> int:
+    """The number of rows, or cap + 1 when there are more than cap."""
+    return queryset.order_by()[: cap + 1].count()
+
+
+@dataclass
+class Results:
+    kind: Kind
+    count: int  # capped: COUNT_CAP + 1 means "more than COUNT_CAP"
+    hits: list
+
+    @property
+    def more_than_cap(self) -> bool:
+        return self.count > COUNT_CAP
+
+
+def ranked(kind: Kind, query: search.Query, offset: int, limit: int) -> Results:
+    """Matches in title first, then matches in the text only; newest first within each.
+
+    Each part is read in primary-key order with a LIMIT, which the databases answer from
+    their indexes without ranking every match: the cost does not grow with the corpus."""
+    base = kind.queryset()
+    in_title = search.match(base, query, title_only=True).order_by("-pk")
+    in_text_only = (
+        search.match(base, query)
+        .exclude(pk__matches=search.In(query, title_only=True))
+        .order_by("-pk")
+    )
+    title_count = capped_count(in_title)
+    hits = list(in_title[offset : offset + limit]) if offset < title_count else []
+    if len(hits) < limit:
+        start = max(offset - title_count, 0)
+        hits += list(in_text_only[start : start + limit - len(hits)])
+    count = (
+        title_count
+        if title_count > COUNT_CAP
+        else min(title_count + capped_count(in_text_only), COUNT_CAP + 1)
+    )
+    return Results(kind, count, hits)
+
+
+def highlight_terms(text: str) -> list[str]:
+    """The pieces of a query to mark in snippets: its Chinese runs and Latin words."""
+    return [t for t in re.findall(rf"[{HAN}]+|[A-Za-z0-9]+", text[: search.MAX_QUERY_LENGTH]) if t]
+
+
+def snippet(text: str, terms: list[str], width: int = SNIPPET_CHARS) -> SafeString:
+    """A short excerpt around the first match, every match wrapped in <mark>; the text
+    is escaped first, so nothing stored or typed becomes markup."""
+    pattern = (
+        re.compile(
+            "|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True)), re.IGNORECASE
+        )
+        if terms
+        else None
+    )
+    first = pattern.search(text) if pattern else None
+    start = max((first.start() if first else 0) - width // 3, 0)
+    excerpt = text[start : start + width]
+    prefix, suffix = ("…" if start else ""), ("…" if start + width < len(text) else "")
+    if not pattern:
+        return mark_safe(escape(prefix + excerpt + suffix))
+    parts, position = [], 0
+    for found in pattern.finditer(excerpt):
+        parts.append(escape(excerpt[position : found.start()]))
+        parts.append(f"<mark>{escape(found.group())}</mark>")
+        position = found.end()
+    parts.append(escape(excerpt[position:]))
+    return mark_safe(escape(prefix) + "".join(parts) + escape(suffix))  # noqa: S308 - every part escaped above

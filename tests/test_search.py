@@ -1,0 +1,167 @@
+"""Site search: Chinese words of any length, safe against query syntax, ranked."""
+
+import re
+
+import pytest
+from django.urls import reverse
+from pytest_django.asserts import assertContains
+
+from kbsite import search
+from kbsite.search import Query, analyze
+from policies.models import Measure
+
+pytestmark = pytest.mark.django_db
+
+HAN_PAIR = re.compile(r"(?=([\u4e00-\u9fff]{2}))")
+
+
+def found(text: str, queryset=None) -> set[int]:
+    queryset = queryset if queryset is not None else Measure.objects.all()
+    return set(search.match(queryset, Query.parse(text)).values_list("number", flat=True))
+
+
+def containing(text: str) -> set[int]:
+    return {m.number for m in Measure.objects.all() if text in m.title or text in m.text}
+
+
+def test_analyzer_makes_bigrams_words_and_single_characters():
+    assert analyze("信贷支持") == "信贷 贷支 支持 zzsepzz 信 贷 支 持"
+    assert analyze("PVC纯粉，5G") == "pvc 纯粉 5g zzsepzz 纯 粉"
+    assert analyze("") == ""
+
+
+def test_queries_are_phrases_of_the_same_tokens():
+    assert Query.parse("贷款利率") == Query(("贷款", "款利", "利率"), ())
+    assert Query.parse("贷") == Query(("贷",), ())
+    assert Query.parse("5G 网") == Query(("5g",), ("网",))
+    assert not Query.parse("，。！？")
+    assert not Query.parse("")
+
+
+def test_every_two_character_word_finds_exactly_the_measures_containing_it(seed):
+    words = {
+        pair for m in Measure.objects.all() for pair in HAN_PAIR.findall(m.title + "。" + m.text)
+    }
+    assert len(words) > 1000
+    for word in sorted(words):
+        assert found(word) == containing(word), word
+
+
+def test_a_phrase_finds_only_texts_containing_it(seed):
+    for phrase in [
+        "贷款利率",
+        "中小企业",
+        "应急转贷资金",
+        "复工复产",
+        "专精特新",
+        "融资担保",
+        "不可抗力事实性证明",
+    ]:
+        assert found(phrase) == containing(phrase), phrase
+        assert found(phrase)
+    # Bigrams of 贷款 and 款利 both occur in measure 5, but never as 贷款利.
+    assert 5 not in found("贷款利")
+
+
+def test_one_character_queries_find_the_character(seed):
+    for char in ["贷", "税", "网", "碱"]:
+        assert found(char) == containing(char), char
+
+
+def test_latin_words_and_numbers(seed):
+    assert found("5G") == {13}
+    assert found("5g") == {13}
+    assert found("2020") == containing("2020")
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        '"',
+        '"贷款',
+        "贷款*",
+        "NEAR(贷款 担保)",
+        "贷款 OR 担保",
+        "title : 贷款",
+        "search_title:贷款",
+        "贷款 & !担保",
+        "'贷款' <-> '担保'",
+        "贷款:*",
+        "(((",
+        "\\",
+        "贷款'; DROP TABLE policies_measure; --",
+        "\x00\x01贷款",
+        "长" * 500,
+        "a" * 500,
+        "贷款" * 250,
+    ],
+)
+def test_user_input_never_becomes_query_syntax(seed, client, hostile):
+    found(hostile)  # no database error
+    response = client.get(reverse("search"), {"q": hostile})
+    # Null characters are refused by the form with a message; everything else is searched.
+    assert response.status_code == (400 if "\x00" in hostile else 200)
+    assert Measure.objects.count() == 20
+
+
+def test_search_page_groups_ranks_and_highlights(seed, client, django_assert_max_num_queries):
+    with django_assert_max_num_queries(12):
+        response = client.get(reverse("search"), {"q": "贷款"})
+    assertContains(response, "支持措施 · 2 条")
+    assertContains(response, "<mark>贷款</mark>", html=False)
+
+
+def test_a_title_match_ranks_first(make_measures):
+    older, newer = make_measures(2)
+    older.title = "融资担保服务"
+    older.save()
+    newer.text = "提供融资担保和其他服务。"
+    newer.save()
+    results = search.Query.parse("融资担保")
+    from kbsite.site_search import KINDS_BY_KEY, ranked
+
+    hits = ranked(KINDS_BY_KEY["measure"], results, 0, 10).hits
+    assert [m.pk for m in hits] == [older.pk, newer.pk]
+
+
+def test_search_results_paginate_by_kind(client, make_measures):
+    for measure in make_measures(45):
+        measure.text = "关于融资担保的条文。"
+        measure.save()
+    response = client.get(reverse("search"), {"q": "融资担保", "kind": "measure", "page": 3})
+    assert response.status_code == 200
+    assert len(response.context["results"].hits) == 5
+    assertContains(response, "第 3 / 3 页")
+
+
+def test_snippets_escape_stored_markup(client, make_measures):
+    (measure,) = make_measures(1)
+    measure.text = "<script>alert('x')</script>融资担保<b>粗</b>"
+    measure.save()
+    response = client.get(reverse("search"), {"q": "融资担保"})
+    body = response.content.decode()
+    assert "<script>alert" not in body and "<b>粗</b>" not in body
+    assert "&lt;script&gt;" in body
+    assert "<mark>融资担保</mark>" in body
+
+
+def test_search_text_stays_in_step_with_edits(make_measures):
+    (measure,) = make_measures(1)
+    assert found("融资担保") == set()
+    measure.text = "新增融资担保条文。"
+    measure.save()
+    assert found("融资担保") == {measure.number}
+    measure.delete()
+    assert found("融资担保") == set()
+
+
+def test_bad_search_parameters(client, seed):
+    assert client.get(reverse("search"), {"q": "贷款", "kind": "nope"}).status_code == 400
+    assert client.get(reverse("search"), {"q": "长" * 501}).status_code == 400
+    for page in ["0", "-5", "abc", "999999"]:
+        assert (
+            client.get(
+                reverse("search"), {"q": "贷款", "kind": "measure", "page": page}
+            ).status_code
+            == 200
+        )
