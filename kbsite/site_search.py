@@ -1,6 +1,7 @@
 """The site search: which records it finds, how it ranks them, and their snippets."""
 
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,12 +25,14 @@ class Kind:
     key: str
     label: Any
     model: type
+    # What a row of the search export says about one record: (title, text, citation).
+    describe: Callable[[Any], tuple[str, str, str]]
 
     def queryset(self) -> QuerySet:
         return self.model.objects.for_search()
 
 
-KINDS = [Kind("measure", _("支持措施"), Measure)]
+KINDS = [Kind("measure", _("支持措施"), Measure, lambda m: (m.title, m.text, m.citation))]
 KINDS_BY_KEY = {kind.key: kind for kind in KINDS}
 
 
@@ -102,3 +105,20 @@ def snippet(text: str, terms: list[str], width: int = SNIPPET_CHARS) -> SafeStri
         position = found.end()
     parts.append(escape(excerpt[position:]))
     return mark_safe(escape(prefix) + "".join(parts) + escape(suffix))  # noqa: S308 - every part escaped above
+
+
+EXPORT_COLUMNS = ["kind", "title", "text", "citation", "url"]
+
+
+def export_rows(query: search.Query, kinds: list[Kind], absolute) -> Iterator[dict]:
+    """Every match (not just the first 1000) of every kind asked for, kind by kind."""
+    for kind in kinds:
+        for obj in search.match(kind.queryset(), query).order_by("-pk").iterator(chunk_size=2000):
+            title, text, citation = kind.describe(obj)
+            yield {
+                "kind": kind.key,
+                "title": title,
+                "text": text,
+                "citation": citation,
+                "url": absolute(obj.get_absolute_url()),
+            }

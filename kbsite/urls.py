@@ -13,6 +13,8 @@ urlpatterns = [
 urlpatterns += i18n_patterns(
     path("", views.home, name="home"),
     path("search/", views.site_search_view, name="search"),
+    path("search.csv", views.site_search_export, {"fmt": "csv"}, name="search-export-csv"),
+    path("search.json", views.site_search_export, {"fmt": "json"}, name="search-export-json"),
     path("policies/", include("policies.urls")),
     path("industry/", include("industry.urls")),
     path("accounts/", include("django.contrib.auth.urls")),

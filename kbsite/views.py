@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from kbsite import search, site_search
+from kbsite import exports, search, site_search
 from policies.models import Heading, Measure, Notice, Topic
 
 logger = logging.getLogger(__name__)
@@ -113,3 +113,22 @@ def parse_page(raw: str | None, *, last: int) -> int:
 
 def pages_for(count: int) -> int:
     return max(1, -(-min(count, site_search.COUNT_CAP) // RESULTS_PER_PAGE))
+
+
+@require_GET
+def site_search_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    form = SearchForm(request.GET)
+    if not form.is_valid():
+        return render(request, "search.html", {"form": form}, status=400)
+    query = search.Query.parse(form.cleaned_data["q"])
+    kind_key = form.cleaned_data["kind"]
+    kinds = [site_search.KINDS_BY_KEY[kind_key]] if kind_key else site_search.KINDS
+    return exports.export(
+        request,
+        fmt,
+        what="search",
+        rows=lambda absolute: site_search.export_rows(query, kinds, absolute) if query else [],
+        columns=site_search.EXPORT_COLUMNS,
+        filtered=True,
+        filters={k: v for k, v in form.cleaned_data.items() if v},
+    )

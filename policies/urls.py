@@ -8,6 +8,8 @@ urlpatterns = [
     path("", views.notice_list, name="notice-list"),
     path("notices/<slug:slug>/", views.notice_detail, name="notice-detail"),
     path("measures/", views.measure_list, name="measure-list"),
+    path("measures.csv", views.measure_export, {"fmt": "csv"}, name="measure-export-csv"),
+    path("measures.json", views.measure_export, {"fmt": "json"}, name="measure-export-json"),
     path(
         "notices/<slug:slug>/measures/<int:number>/",
         views.measure_detail,

@@ -4,6 +4,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
+from kbsite import exports
 from policies.filters import MeasureFilter
 from policies.models import Heading, Measure, Notice
 
@@ -65,4 +66,62 @@ def measure_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse
             "previous": measure.neighbour(before=True),
             "next": measure.neighbour(before=False),
         },
+    )
+
+
+MEASURE_COLUMNS = [
+    "notice",
+    "notice_title",
+    "heading",
+    "heading_title",
+    "number",
+    "title",
+    "title_en",
+    "title_is_editorial",
+    "text",
+    "topics",
+    "target_groups",
+    "regions",
+    "citation",
+    "url",
+]
+
+
+@require_GET
+def measure_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The measure list as CSV or JSON: every row of the current filter, streamed."""
+    f = MeasureFilter(request.GET, queryset=Measure.objects.with_context().in_reading_order())
+    if not f.is_valid():
+        return render(
+            request, "policies/measure_list.html", {"filter": f, "page": None}, status=400
+        )
+
+    def rows(absolute):
+        measures = f.qs.prefetch_related("topics", "target_groups", "regions")
+        for m in measures.iterator(chunk_size=exports.CHUNK):
+            yield {
+                "notice": m.notice.doc_number,
+                "notice_title": m.notice.title,
+                "heading": m.heading.ordinal,
+                "heading_title": m.heading.title,
+                "number": m.number,
+                "title": m.title,
+                "title_en": m.title_en,
+                "title_is_editorial": m.title_is_editorial,
+                "text": m.text,
+                "topics": [t.slug for t in m.topics.all()],
+                "target_groups": [g.slug for g in m.target_groups.all()],
+                "regions": [r.slug for r in m.regions.all()],
+                "citation": m.citation,
+                "url": absolute(m.get_absolute_url()),
+            }
+
+    return exports.export(
+        request,
+        fmt,
+        what="measures",
+        rows=rows,
+        columns=MEASURE_COLUMNS,
+        filtered=f.is_filtered,
+        filters={name: request.GET[name] for name in f.filters if request.GET.get(name)},
     )
