@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 
 from django.http import HttpRequest, StreamingHttpResponse
+from django.urls import reverse
 from django.utils import timezone
 
 CHUNK = 2000
@@ -89,3 +90,40 @@ def export(
 
 def iso(value: date | None) -> str | None:
     return value.isoformat() if value else None
+
+
+def chunks(items: Iterable, size: int) -> Iterator[list]:
+    batch = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def related_slugs(model, field: str, ids: list[int]) -> dict[int, list[str]]:
+    """{id: [slug, ...]} of a many-to-many field for a chunk of rows, in one query."""
+    relation = model._meta.get_field(field)
+    through = relation.remote_field.through
+    source, target = relation.m2m_field_name(), relation.m2m_reverse_field_name()
+    found: dict[int, list[str]] = {}
+    pairs = through.objects.filter(**{f"{source}_id__in": ids}).order_by(f"{target}__slug")
+    for row_id, slug in pairs.values_list(f"{source}_id", f"{target}__slug"):
+        found.setdefault(row_id, []).append(slug)
+    return found
+
+
+def url_maker(name: str, *placeholders) -> Callable[..., str]:
+    """A fast reverse() for one URL pattern, for export rows: reverse once with
+    placeholders, then fill them in per row."""
+    template = reverse(name, args=placeholders)
+
+    def make(*values) -> str:
+        url = template
+        for placeholder, value in zip(placeholders, values, strict=True):
+            url = url.replace(str(placeholder), str(value), 1)
+        return url
+
+    return make

@@ -1,5 +1,5 @@
 from django.db import models
-from django.db.models.signals import pre_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 from django.dispatch import receiver
 
 from kbsite.search import analyze
@@ -54,3 +54,38 @@ def fill_search_text(sender, instance, **kwargs):
     # Raw saves too: fixtures must arrive searchable.
     if isinstance(instance, Searchable):
         instance.refresh_search()
+
+
+class DataVersion(models.Model):
+    """A counter that every change to the knowledge base moves on. Cached results that
+    depend on the data (facet counts, list totals) put it in their cache keys, so no
+    cache ever outlives an edit, in any server process."""
+
+    number = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "数据版本"
+        verbose_name_plural = "数据版本"
+
+    def __str__(self) -> str:
+        return str(self.number)
+
+
+KNOWLEDGE_APPS = {"policies", "industry"}
+
+
+def data_version() -> int:
+    return DataVersion.objects.values_list("number", flat=True).first() or 0
+
+
+def bump_data_version() -> None:
+    if not DataVersion.objects.filter(pk=1).update(number=models.F("number") + 1):
+        DataVersion.objects.get_or_create(pk=1, defaults={"number": 1})
+
+
+@receiver(post_save)
+@receiver(post_delete)
+@receiver(m2m_changed)
+def knowledge_changed(sender, **kwargs):
+    if sender._meta.app_label in KNOWLEDGE_APPS:
+        bump_data_version()

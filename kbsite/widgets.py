@@ -1,17 +1,34 @@
 import re
 
 from django import forms
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import get_language
 
 HAN = re.compile(r"[\u3400-\u9fff]")
 
 
 class BilingualSelect(forms.Select):
-    """A select whose Chinese option labels say they are Chinese on English pages (a
-    document number, a heading with no English title yet), for screen readers."""
+    """A select for filter facets, rendered directly rather than through a template per
+    option (a facet can offer dozens of options, on every list page). On English pages
+    its Chinese option labels (a document number, a heading not yet translated) say
+    they are Chinese, for screen readers."""
 
-    def create_option(self, name, value, label, *args, **kwargs):
-        option = super().create_option(name, value, label, *args, **kwargs)
-        if get_language() == "en" and HAN.search(str(label)):
-            option["attrs"]["lang"] = "zh-Hans"
-        return option
+    def render(self, name, value, attrs=None, renderer=None):
+        attrs = self.build_attrs(self.attrs, attrs)
+        selected = "" if value is None else str(value)
+        english = get_language() == "en"
+        options = format_html_join(
+            "",
+            '<option value="{}"{}{}>{}</option>',
+            (
+                (
+                    option_value,
+                    " selected" if str(option_value) == selected else "",
+                    ' lang="zh-Hans"' if english and HAN.search(str(label)) else "",
+                    label,
+                )
+                for option_value, label in self.choices
+            ),
+        )
+        return format_html("<select{}>{}</select>", flatatt({**attrs, "name": name}), options)

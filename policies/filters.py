@@ -4,6 +4,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from kbsite import search
+from kbsite.caching import cached
 from kbsite.widgets import BilingualSelect
 from policies.models import Heading, Measure, Notice, Region, TargetGroup, Topic, chinese_numeral
 
@@ -105,14 +106,28 @@ class MeasureFilter(django_filters.FilterSet):
 
     def label_choices_with_counts(self) -> None:
         """Offer in each filter only the values that give measures, each with its count."""
-        for name in self.facets:
+        english = get_language() == "en"
+        for name, counts in self.cached_facets().items():
             field = self.form.fields[name]
             choices = [
-                (value, f"{label} ({count})" if get_language() == "en" else f"{label}（{count}）")
-                for value, label, count in self.facet_counts(name)
+                (v, f"{label} ({n})" if english else f"{label}（{n}）") for v, label, n in counts
             ]
             selected = self.form.cleaned_data.get(name)
             raw = self.data.get(name)
             if selected is not None and raw not in {value for value, _label in choices}:
-                choices.append((raw, f"{selected}（0）"))
+                choices.append((raw, f"{selected} (0)" if english else f"{selected}（0）"))
             field.widget.choices = [("", field.empty_label), *choices]
+
+    def cached_facets(self) -> dict[str, list[tuple[str, str, int]]]:
+        # Counting over a large knowledge base is the slow part of the page; the counts
+        # only change when the data does (see kbsite.caching).
+        return cached(
+            ["measure-facets", get_language(), self.state()],
+            lambda: {name: self.facet_counts(name) for name in self.facets},
+        )
+
+    def cached_count(self) -> int:
+        return cached(["measure-count", self.state()], self.qs.count)
+
+    def state(self) -> dict[str, str]:
+        return {name: self.data.get(name) for name in self.filters if self.data.get(name)}

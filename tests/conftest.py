@@ -1,7 +1,14 @@
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 
 from policies.models import Heading, Measure, Notice, Topic
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    # Cache keys carry the data version, which restarts with every test's database.
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

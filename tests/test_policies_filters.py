@@ -123,4 +123,15 @@ def test_pagination_keeps_the_filter(client, make_measures, topic):
     make_measures(60, topic=topic)
     response = client.get(LIST_URL, {"topic": "credit"})
     assertContains(response, "?topic=credit&amp;page=2")
-    assert len(numbers(client.get(LIST_URL, {"topic": "credit", "page": 2}))) == 10
+    assert numbers(client.get(LIST_URL, {"topic": "credit", "page": 3})) == list(range(41, 61))
+
+
+def test_counts_follow_edits_at_once(client, seed):
+    """Facet counts and totals are cached, but never outlive a change to the data."""
+    from policies.models import Measure, Topic
+
+    assertContains(client.get(LIST_URL), '<option value="credit">信贷（2）</option>', html=True)
+    Measure.objects.get(number=9).topics.add(Topic.objects.get(slug="credit"))
+    assertContains(client.get(LIST_URL), '<option value="credit">信贷（3）</option>', html=True)
+    Measure.objects.get(number=20).delete()
+    assertContains(client.get(LIST_URL), "全部 19 条措施")

@@ -2,8 +2,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 # Rebuilt by `migrate` or worthless in a restore: content types and permissions (referred
-# to by natural key instead), sessions and login-attempt records.
-EXCLUDED = ["contenttypes", "auth.permission", "sessions", "axes"]
+# to by natural key instead), sessions, login-attempt records and the cache counter.
+EXCLUDED = ["contenttypes", "auth.permission", "sessions", "axes", "kbsite.dataversion"]
 
 
 class Command(BaseCommand):

@@ -65,8 +65,21 @@ def delete_synthetic() -> None:
     synthetic.delete()
 
 
+def draw(rng: random.Random, items: list, weights: list[float], count: int) -> list:
+    """`count` different items, each drawn with its weight."""
+    chosen: dict[int, None] = {}
+    while len(chosen) < count:
+        chosen.setdefault(rng.choices(range(len(items)), weights)[0])
+    return [items[i] for i in chosen]
+
+
 def generate(rng: random.Random, count: int, real: list[Measure], progress: Progress) -> None:
-    sentences = [s + "。" for m in real for s in m.text.split("。") if s]
+    sentences = [
+        s + "。" for m in sorted(real, key=lambda m: m.number) for s in m.text.split("。") if s
+    ]
+    # Word frequencies in real text follow Zipf's law; so do the sentences here (the
+    # notice's later sentences are the rare ones), giving common and rare words alike.
+    weights = [1 / (rank + 1) ** 1.5 for rank in range(len(sentences))]
     headings_by_ordinal = {m.heading.ordinal: m.heading for m in real}
     ordinal_of = {m.number: m.heading.ordinal for m in real}
     topics, groups, regions = (
@@ -87,7 +100,7 @@ def generate(rng: random.Random, count: int, real: list[Measure], progress: Prog
                     issuing_body="合成数据",
                     issued_on=date(2000, 1, 1) + timedelta(days=n % 9000),
                     addressees="各测试单位",
-                    preamble=rng.choice(sentences),
+                    preamble=draw(rng, sentences, weights, 1)[0],
                     signature="合成数据",
                     signature_date="2000年1月1日",
                     published_in="合成数据（基准测试用，非真实文件）",
@@ -113,7 +126,7 @@ def generate(rng: random.Random, count: int, real: list[Measure], progress: Prog
                     title=template.title,
                     title_en=template.title_en,
                     title_is_editorial=template.title_is_editorial,
-                    text="".join(rng.sample(sentences, rng.randint(2, 5))),
+                    text="".join(draw(rng, sentences, weights, rng.randint(2, 5))),
                 )
                 measure.refresh_search()  # bulk_create skips pre_save
                 measures.append(measure)

@@ -1,0 +1,183 @@
+"""The speed benchmark (`make bench`): build knowledge bases of 1,000, 10,000 and 100,000
+measures on SQLite and PostgreSQL, measure every page type in each, print a table and
+write it, with the machine and the date, to bench/results.md.
+
+    python bench/run.py [--sizes 1000 10000] [--databases sqlite postgresql]
+
+PostgreSQL is reached at BENCH_POSTGRES_URL (default postgres://root@127.0.0.1:5432);
+a database per size is created there (kb_bench_<n>) and dropped afterwards.
+"""
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "bench" / ".data"
+PYTHON = sys.executable
+PG = os.environ.get("BENCH_POSTGRES_URL", "postgres://root@127.0.0.1:5432")
+TARGETS = {  # p95 at 100,000 measures on PostgreSQL, in ms
+    "list and detail": (
+        30,
+        [
+            "notice",
+            "measure list",
+            "measure list, filtered",
+            "measure list, filtered + text",
+            "measure detail",
+            "figures table",
+            "home",
+        ],
+    ),
+    "search": (50, ["search, common word", "search, rare word", "search, 1 character"]),
+}
+
+
+def environment(url: str) -> dict:
+    return {
+        **os.environ,
+        "DATABASE_URL": url,
+        "DJANGO_SECRET_KEY": "benchmark-only-key-" + "x7Qm" * 10,
+        "DJANGO_HTTPS": "0",
+        "DJANGO_ALLOWED_HOSTS": "localhost",
+    }
+
+
+def manage(env: dict, *args: str) -> str:
+    result = subprocess.run(
+        [PYTHON, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    if result.returncode:
+        sys.exit(f"manage.py {' '.join(args)} failed:\n{result.stderr}")
+    return result.stdout
+
+
+def postgres(sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(
+        PG.replace("postgres://", "postgresql://") + "/postgres", autocommit=True
+    ) as conn:
+        conn.execute(sql)
+
+
+def build(vendor: str, measures: int) -> str:
+    if vendor == "sqlite":
+        DATA.mkdir(parents=True, exist_ok=True)
+        path = DATA / f"kb-{measures}.sqlite3"
+        path.unlink(missing_ok=True)
+        url = f"sqlite:///{path}"
+    else:
+        name = f"kb_bench_{measures}"
+        postgres(f"DROP DATABASE IF EXISTS {name}")
+        postgres(f"CREATE DATABASE {name}")
+        url = f"{PG}/{name}"
+    env = environment(url)
+    manage(env, "migrate", "--noinput")
+    manage(env, "seed")
+    manage(env, "generate_synthetic", str(measures // 20 - 1))  # the seed notice holds 20
+    if vendor == "postgresql":
+        import psycopg
+
+        with psycopg.connect(url.replace("postgres://", "postgresql://"), autocommit=True) as conn:
+            conn.execute("VACUUM ANALYZE")
+    return url
+
+
+def measure(url: str) -> dict:
+    result = subprocess.run(
+        [PYTHON, "bench/measure.py"], cwd=ROOT, env=environment(url), capture_output=True, text=True
+    )
+    if result.returncode:
+        sys.exit(f"bench/measure.py failed:\n{result.stderr}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def table(results: dict) -> list[str]:
+    configs = list(results)
+    pages = list(next(iter(results.values()))["pages"])
+    head = "| page | " + " | ".join(f"{v} {n:,}" for v, n in configs) + " |"
+    lines = [head, "|" + "---|" * (len(configs) + 1)]
+    for page in pages:
+        cells = []
+        for config in configs:
+            r = results[config]["pages"][page]
+            cells.append(f"{r['median_ms']} / {r['p95_ms']} ms, {r['queries']} q")
+        lines.append(f"| {page} | " + " | ".join(cells) + " |")
+    cells = [
+        f"{results[c]['export']['rows']:,} rows, {results[c]['export']['ms']} ms, peak {results[c]['export']['peak_mib']} MiB"
+        for c in configs
+    ]
+    lines.append("| CSV export | " + " | ".join(cells) + " |")
+    return lines
+
+
+def verdicts(results: dict) -> list[str]:
+    lines = []
+    sizes = sorted({n for _, n in results})
+    for vendor in sorted({v for v, _ in results}):
+        small, large = (vendor, sizes[0]), (vendor, sizes[-1])
+        if small not in results or large not in results:
+            continue
+        for label, (limit, pages) in TARGETS.items():
+            for page in pages:
+                p95 = results[large]["pages"][page]["p95_ms"]
+                base = results[small]["pages"][page]["p95_ms"]
+                ok = p95 <= limit and p95 <= 2 * max(base, 1)
+                lines.append(
+                    f"- {vendor} {page}: p95 {p95} ms at {sizes[-1]:,} ({base} ms at {sizes[0]:,}) against {limit} ms and 2x: {'meets' if ok else 'MISSES'}"
+                )
+        for page in results[large]["pages"]:
+            counts = {
+                n: results[(vendor, n)]["pages"][page]["queries"]
+                for n in sizes
+                if (vendor, n) in results
+            }
+            if len(set(counts.values())) > 1:
+                lines.append(f"- {vendor} {page}: query count changes with size {counts}: MISSES")
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
+    parser.add_argument("--databases", nargs="+", default=["sqlite", "postgresql"])
+    parser.add_argument("--output", default=str(ROOT / "bench" / "results.md"))
+    args = parser.parse_args()
+    results = {}
+    for vendor in args.databases:
+        for size in args.sizes:
+            print(f"building {vendor} with {size:,} measures …", file=sys.stderr, flush=True)
+            url = build(vendor, size)
+            print(f"measuring {vendor} {size:,} …", file=sys.stderr, flush=True)
+            results[(vendor, size)] = measure(url)
+            if vendor == "postgresql":
+                postgres(f"DROP DATABASE IF EXISTS kb_bench_{size}")
+    machine = f"{platform.node()}: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    report = [
+        "# Benchmark results",
+        "",
+        f"Measured {datetime.now().strftime('%Y-%m-%d %H:%M')} on {machine} with `python bench/run.py`.",
+        "In process through Django's test client; each cell: median / p95 latency over "
+        f"{os.environ.get('BENCH_REPEAT', 40)} requests after 3 warm-ups, and SQL queries per page.",
+        "",
+        *table(results),
+        "",
+        "## Against the targets",
+        "",
+        *verdicts(results),
+        "",
+    ]
+    print("\n".join(report))
+    Path(args.output).write_text("\n".join(report), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
