@@ -124,7 +124,7 @@ def verdicts(results: dict) -> list[str]:
         small, large = (vendor, sizes[0]), (vendor, sizes[-1])
         if small not in results or large not in results:
             continue
-        for label, (limit, pages) in TARGETS.items():
+        for limit, pages in TARGETS.values():
             for page in pages:
                 p95 = results[large]["pages"][page]["p95_ms"]
                 base = results[small]["pages"][page]["p95_ms"]

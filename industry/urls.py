@@ -6,4 +6,11 @@ app_name = "industry"
 
 urlpatterns = [
     path("", views.industry_home, name="home"),
+    path("articles/<slug:slug>/", views.article_detail, name="article-detail"),
+    path("figures/", views.figure_list, name="figure-list"),
+    path("figures/<int:number>/", views.figure_detail, name="figure-detail"),
+    path("products/<slug:slug>/", views.product_detail, name="product-detail"),
+    path("companies/", views.company_list, name="company-list"),
+    path("companies/<slug:slug>/", views.company_detail, name="company-detail"),
+    path("data-notes/", views.data_notes, name="data-notes"),
 ]
