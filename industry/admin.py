@@ -14,6 +14,7 @@ from industry.models import (
     Product,
     Section,
 )
+from kbsite.admin import KnowledgeAdmin, VersionLockMixin
 
 FIGURE_FIELDS = [
     "number",
@@ -41,7 +42,7 @@ def parent_object_id(request) -> str | None:
     return request.resolver_match.kwargs.get("object_id") if request.resolver_match else None
 
 
-class SectionInline(admin.TabularInline):
+class SectionInline(VersionLockMixin, admin.TabularInline):
     model = Section
     fk_name = "article"
     extra = 0
@@ -57,7 +58,7 @@ class SectionInline(admin.TabularInline):
 
 
 @admin.register(Article)
-class ArticleAdmin(admin.ModelAdmin):
+class ArticleAdmin(KnowledgeAdmin):
     list_display = ["title", "column", "author", "position"]
     list_filter = ["column"]
     search_fields = ["title", "author"]
@@ -67,14 +68,14 @@ class ArticleAdmin(admin.ModelAdmin):
         return obj.get_absolute_url()
 
 
-class ParagraphInline(admin.StackedInline):
+class ParagraphInline(VersionLockMixin, admin.StackedInline):
     model = Paragraph
     extra = 0
     fields = ["position", "text"]
     show_change_link = True
 
 
-class ParagraphFigureInline(admin.StackedInline):
+class ParagraphFigureInline(VersionLockMixin, admin.StackedInline):
     model = Figure
     extra = 0
     fields = [name for name in FIGURE_FIELDS if name != "paragraph"]
@@ -95,7 +96,7 @@ class SectionFigureInline(ParagraphFigureInline):
 
 
 @admin.register(Section)
-class SectionAdmin(admin.ModelAdmin):
+class SectionAdmin(KnowledgeAdmin):
     list_display = ["__str__", "article", "parent", "position", "anchor", "kind"]
     list_filter = ["article", "kind"]
     list_select_related = ["article", "parent"]
@@ -119,7 +120,7 @@ class SectionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Paragraph)
-class ParagraphAdmin(admin.ModelAdmin):
+class ParagraphAdmin(KnowledgeAdmin):
     list_display = ["__str__", "excerpt", "figure_count"]
     list_filter = ["section__article", "section"]
     list_select_related = ["section__parent", "section__article"]
@@ -142,7 +143,7 @@ class ParagraphAdmin(admin.ModelAdmin):
         return obj.get_absolute_url()
 
 
-class ClassificationAdmin(admin.ModelAdmin):
+class ClassificationAdmin(KnowledgeAdmin):
     list_display = ["name", "name_en", "slug", "position"]
     search_fields = ["name", "name_en", "slug"]
     prepopulated_fields = {"slug": ["name_en"]}
@@ -165,7 +166,7 @@ admin.site.register(ActionKind, ClassificationAdmin)
 
 
 @admin.register(Figure)
-class FigureAdmin(admin.ModelAdmin):
+class FigureAdmin(KnowledgeAdmin):
     list_display = [
         "number",
         "product",
@@ -223,7 +224,7 @@ class FigureAdmin(admin.ModelAdmin):
         return obj.get_absolute_url()
 
 
-class ActionInline(admin.StackedInline):
+class ActionInline(VersionLockMixin, admin.StackedInline):
     model = Action
     extra = 0
     fields = [
@@ -252,7 +253,7 @@ class ActionInline(admin.StackedInline):
 
 
 @admin.register(Company)
-class CompanyAdmin(admin.ModelAdmin):
+class CompanyAdmin(KnowledgeAdmin):
     list_display = ["name", "name_en", "province", "city", "action_count"]
     list_filter = ["province"]
     search_fields = ["name", "name_en", "aliases"]
@@ -272,7 +273,7 @@ class CompanyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Action)
-class ActionAdmin(admin.ModelAdmin):
+class ActionAdmin(KnowledgeAdmin):
     list_display = [
         "company",
         "position",
@@ -312,7 +313,7 @@ class ActionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Place)
-class PlaceAdmin(admin.ModelAdmin):
+class PlaceAdmin(KnowledgeAdmin):
     list_display = ["name", "province", "position"]
     list_filter = ["province"]
     search_fields = ["name"]

@@ -14,6 +14,7 @@ from django.db.models import Count, Q, Sum
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from kbsite.models import Searchable, Versioned
 from policies.models import Measure
 
 # A number as the bulletin prints it: digits with an optional decimal part, no sign.
@@ -26,7 +27,7 @@ class SlugNaturalKeyManager(models.Manager):
         return self.get(slug=slug)
 
 
-class Article(models.Model):
+class Article(Versioned):
     class Column(models.TextChoices):
         INDUSTRY_NEWS = "行业资讯", _("行业资讯")
         EPIDEMIC = "抗击疫情", _("抗击疫情")
@@ -76,7 +77,7 @@ class SectionManager(models.Manager):
         return self.get(article__slug=article_slug, anchor=anchor)
 
 
-class Section(models.Model):
+class Section(Versioned):
     class Kind(models.TextChoices):
         LEAD = "lead", _("导语（无标题）")
         HEADING = "heading", _("标题")
@@ -182,6 +183,9 @@ class Section(models.Model):
 
 
 class ParagraphManager(models.Manager):
+    def for_search(self):
+        return self.select_related("section__article").defer("search_title", "search_body")
+
     def get_by_natural_key(self, article_slug, section_anchor, position):
         return self.get(
             section__article__slug=article_slug,
@@ -190,7 +194,7 @@ class ParagraphManager(models.Manager):
         )
 
 
-class Paragraph(models.Model):
+class Paragraph(Searchable, Versioned):
     section = models.ForeignKey(
         Section,
         on_delete=models.PROTECT,
@@ -223,6 +227,9 @@ class Paragraph(models.Model):
 
     natural_key.dependencies = ["industry.section"]
 
+    def search_document(self) -> tuple[str, str]:
+        return self.section.printed_heading, self.text
+
     @property
     def anchor(self) -> str:
         return f"{self.section.anchor}-p{self.position}"
@@ -231,7 +238,7 @@ class Paragraph(models.Model):
         return f"{self.section.article.get_absolute_url()}#{self.anchor}"
 
 
-class Product(models.Model):
+class Product(Versioned):
     slug = models.SlugField(_("网址标识"), max_length=60, unique=True)
     name = models.CharField(
         _("中文名称"), max_length=60, unique=True, help_text=_("照原文，例如 烧碱。")
@@ -272,7 +279,7 @@ class Product(models.Model):
         return reverse("industry:product-detail", args=[self.slug])
 
 
-class Indicator(models.Model):
+class Indicator(Versioned):
     slug = models.SlugField(
         _("网址标识"),
         max_length=60,
@@ -308,6 +315,9 @@ class FigureQuerySet(models.QuerySet):
     def in_reading_order(self):
         return self.order_by("number")
 
+    def for_search(self):
+        return self.with_context().defer("search_title", "search_body")
+
     def years(self) -> list[int]:
         return list(self.order_by("year").values_list("year", flat=True).distinct())
 
@@ -317,7 +327,7 @@ class FigureManager(models.Manager.from_queryset(FigureQuerySet)):
         return self.get(number=number)
 
 
-class Figure(models.Model):
+class Figure(Searchable, Versioned):
     """One figure the article states, with the change it states beside it.
 
     How the article's sentences become rows: one row per stated level (a count, capacity,
@@ -461,6 +471,15 @@ class Figure(models.Model):
 
     natural_key.dependencies = ["industry.paragraph", "industry.product"]
 
+    def search_document(self) -> tuple[str, str]:
+        names = [
+            self.product.name,
+            self.product.name_en,
+            self.indicator.name,
+            self.indicator.name_en,
+        ]
+        return " ".join([*names, self.breakdown]), self.sentence
+
     def clean(self):
         self._derive()
         if self.paragraph_id and self.sentence and self.sentence not in self.paragraph.text:
@@ -504,13 +523,16 @@ class CompanyQuerySet(models.QuerySet):
     def with_story(self):
         return self.select_related("story__article")
 
+    def for_search(self):
+        return self.with_story().defer("search_title", "search_body")
+
 
 class CompanyManager(models.Manager.from_queryset(CompanyQuerySet)):
     def get_by_natural_key(self, slug):
         return self.get(slug=slug)
 
 
-class Company(models.Model):
+class Company(Searchable, Versioned):
     slug = models.SlugField(_("网址标识"), max_length=60, unique=True)
     name = models.CharField(
         _("企业名称"),
@@ -566,11 +588,14 @@ class Company(models.Model):
 
     natural_key.dependencies = ["industry.section"]
 
+    def search_document(self) -> tuple[str, str]:
+        return f"{self.name} {self.aliases} {self.name_en}", f"{self.province} {self.city}"
+
     def get_absolute_url(self) -> str:
         return reverse("industry:company-detail", args=[self.slug])
 
 
-class ActionKind(models.Model):
+class ActionKind(Versioned):
     slug = models.SlugField(_("网址标识"), max_length=60, unique=True)
     name = models.CharField(_("中文名称"), max_length=60, unique=True)
     name_en = models.CharField(_("英文名称"), max_length=100, help_text=_("编者所译。"))
@@ -598,7 +623,7 @@ class PlaceManager(models.Manager):
         return self.get(name=name)
 
 
-class Place(models.Model):
+class Place(Versioned):
     name = models.CharField(
         _("地名"), max_length=60, unique=True, help_text=_("照原文，例如 太阳山开发区。")
     )
@@ -625,6 +650,9 @@ class ActionQuerySet(models.QuerySet):
     def with_company(self):
         """What a row naming the company needs (the measure page prefetches this)."""
         return self.select_related("company", "kind")
+
+    def for_search(self):
+        return self.with_company().defer("search_title", "search_body")
 
     def with_context(self):
         return self.select_related(
@@ -653,7 +681,7 @@ class ActionManager(models.Manager.from_queryset(ActionQuerySet)):
         return self.get(company__slug=company_slug, position=position)
 
 
-class Action(models.Model):
+class Action(Searchable, Versioned):
     company = models.ForeignKey(
         Company,
         on_delete=models.PROTECT,
@@ -775,6 +803,12 @@ class Action(models.Model):
     def clean(self):
         if self.paragraph_id and self.sentence and self.sentence not in self.paragraph.text:
             raise ValidationError({"sentence": _("原句必须出自所选段落。")})
+
+    def search_document(self) -> tuple[str, str]:
+        return (
+            f"{self.company.name} {self.kind.name} {self.item}",
+            f"{self.sentence} {self.recipients}",
+        )
 
     @property
     def is_approximate(self) -> bool:

@@ -39,14 +39,17 @@ class LockedModelForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         instance = self.instance
-        if (
-            not isinstance(instance, Versioned)
-            or instance.pk is None
-            or "version" not in self.fields
-        ):
+        if not isinstance(instance, Versioned) or "version" not in self.fields:
+            return cleaned
+        if instance.pk is None:  # a new record starts at version 1, whatever was sent
+            cleaned["version"] = 1
             return cleaned
         seen = cleaned.get("version")
-        if seen is None:  # missing or invalid: its own error says so
+        if seen is None:
+            if "version" not in self.errors:
+                raise ValidationError(
+                    "没有保存：表单缺少版本号。请重新打开此记录后再修改。", code="no-version"
+                )
             return cleaned
         # Lock the row until this transaction (the admin's save) ends, so no other save
         # can come between this check and ours.
@@ -85,6 +88,7 @@ class VersionLockMixin:
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name == "version" and issubclass(db_field.model, Versioned):
             kwargs["widget"] = VersionWidget
+            kwargs["required"] = False  # a new record has none yet; clean() checks the rest
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def get_fieldsets(self, request, obj=None):

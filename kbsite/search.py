@@ -21,7 +21,7 @@ find their character too.
 import re
 from dataclasses import dataclass
 
-from django.db import models
+from django.db import connection, models
 from django.db.models import Lookup, QuerySet
 
 HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -138,6 +138,66 @@ def match(queryset: QuerySet, query: Query, *, title_only: bool = False) -> Quer
     if not query:
         return queryset.none()
     return queryset.filter(pk__matches=In(query, title_only))
+
+
+@dataclass
+class Ranked:
+    """One page of matches, title matches first, and how many there are of each sort
+    (counting stops past `cap`)."""
+
+    ids: list[int]
+    in_title: int
+    in_text_only: int
+
+
+def ranked_ids(model, query: Query, offset: int, limit: int, cap: int) -> Ranked:
+    """A page of ids of `model`'s records matching `query`: title matches first, then
+    matches in the text only, newest first within each.
+
+    Every statement reads its index in id order and stops at LIMIT (SQLite's FTS5 keeps
+    its lists in rowid order; PostgreSQL walks the primary key or the GIN index, as its
+    statistics suggest), and counting stops past `cap`, so a page costs about the same
+    however large the table grows. Always four statements, whatever matches."""
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(model._meta.db_table)
+        vector = f"{table}.\"search_vector\" @@ to_tsquery('simple', %s)"
+        sources = {
+            "title": (f"FROM {table} WHERE {vector}", [query.tsquery("A")]),
+            "text": (
+                f"FROM {table} WHERE {vector} AND NOT {vector}",
+                [query.tsquery(), query.tsquery("A")],
+            ),
+        }
+        column = "id"
+    else:
+        table = connection.ops.quote_name(fts_table(model))
+        title, anywhere = query.fts5("search_title"), query.fts5()
+        sources = {
+            "title": (f"FROM {table} WHERE {table} MATCH %s", [title]),
+            "text": (f"FROM {table} WHERE {table} MATCH %s", [f"({anywhere}) NOT ({title})"]),
+        }
+        column = "rowid"
+    with connection.cursor() as cursor:
+        (title_from, title_params), (text_from, text_params) = sources["title"], sources["text"]
+        cursor.execute(
+            f"SELECT (SELECT count(*) FROM (SELECT 1 {title_from} LIMIT %s) a), "
+            f"(SELECT count(*) FROM (SELECT 1 {text_from} LIMIT %s) b)",
+            [*title_params, cap + 1, *text_params, cap + 1],
+        )
+        in_title, in_text_only = cursor.fetchone()
+        text_offset = max(offset - in_title, 0)
+        text_limit = max(limit - max(in_title - offset, 0), 0)
+        cursor.execute(
+            f"SELECT {column} {title_from} ORDER BY {column} DESC LIMIT %s OFFSET %s",
+            [*title_params, limit, offset],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+        cursor.execute(
+            f"SELECT {column} {text_from} ORDER BY {column} DESC LIMIT %s OFFSET %s",
+            [*text_params, text_limit, text_offset],
+        )
+        ids += [row[0] for row in cursor.fetchall()]
+    return Ranked(ids[:limit], in_title, in_text_only)
 
 
 # Migrations: the native index for a searchable model, on whichever database this is.

@@ -10,6 +10,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from industry.models import Action, Company, Figure, Paragraph
 from kbsite import search
 from kbsite.search import HAN
 from policies.models import Measure
@@ -32,13 +33,37 @@ class Kind:
         return self.model.objects.for_search()
 
 
-KINDS = [Kind("measure", _("支持措施"), Measure, lambda m: (m.title, m.text, m.citation))]
+KINDS = [
+    Kind("measure", _("支持措施"), Measure, lambda m: (m.title, m.text, m.citation)),
+    Kind(
+        "paragraph",
+        _("文章段落"),
+        Paragraph,
+        lambda p: (
+            p.section.article.title,
+            p.text,
+            f"{p.section.article.title} {p.section.short_label}",
+        ),
+    ),
+    Kind(
+        "figure",
+        _("行业数据"),
+        Figure,
+        lambda f: (
+            f"{f.product.name}{f.indicator.name} {f.printed_value}",
+            f.sentence,
+            f"#{f.number}",
+        ),
+    ),
+    Kind("company", _("企业"), Company, lambda c: (c.name, f"{c.province} {c.city}", c.name)),
+    Kind(
+        "action",
+        _("企业行动"),
+        Action,
+        lambda a: (f"{a.company.name}：{a.kind.name}", a.sentence, a.company.name),
+    ),
+]
 KINDS_BY_KEY = {kind.key: kind for kind in KINDS}
-
-
-def capped_count(queryset: QuerySet, cap: int = COUNT_CAP) -> int:
-    """The number of rows, or cap + 1 when there are more than cap."""
-    return queryset.order_by()[: cap + 1].count()
 
 
 @dataclass
@@ -53,28 +78,11 @@ class Results:
 
 
 def ranked(kind: Kind, query: search.Query, offset: int, limit: int) -> Results:
-    """Matches in title first, then matches in the text only; newest first within each.
-
-    Each part is read in primary-key order with a LIMIT, which the databases answer from
-    their indexes without ranking every match: the cost does not grow with the corpus."""
-    base = kind.queryset()
-    in_title = search.match(base, query, title_only=True).order_by("-pk")
-    in_text_only = (
-        search.match(base, query)
-        .exclude(pk__matches=search.In(query, title_only=True))
-        .order_by("-pk")
-    )
-    title_count = capped_count(in_title)
-    hits = list(in_title[offset : offset + limit]) if offset < title_count else []
-    if len(hits) < limit:
-        start = max(offset - title_count, 0)
-        hits += list(in_text_only[start : start + limit - len(hits)])
-    count = (
-        title_count
-        if title_count > COUNT_CAP
-        else min(title_count + capped_count(in_text_only), COUNT_CAP + 1)
-    )
-    return Results(kind, count, hits)
+    """A page of one kind's matches: title matches first (see search.ranked_ids)."""
+    page = search.ranked_ids(kind.model, query, offset, limit, COUNT_CAP)
+    objects = kind.queryset().in_bulk(page.ids)
+    count = min(page.in_title + page.in_text_only, COUNT_CAP + 1)
+    return Results(kind, count, [objects[pk] for pk in page.ids if pk in objects])
 
 
 def highlight_terms(text: str) -> list[str]:

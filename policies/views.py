@@ -56,7 +56,13 @@ def measure_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def measure_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     measure = get_object_or_404(
-        Measure.objects.with_context().prefetch_related("topics", "target_groups", "regions"),
+        Measure.objects.with_context().prefetch_related(
+            "topics",
+            "target_groups",
+            "regions",
+            "industry_actions__company",
+            "industry_actions__kind",
+        ),
         notice__slug=slug,
         number=number,
     )

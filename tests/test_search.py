@@ -4,6 +4,7 @@ import re
 
 import pytest
 from django.urls import reverse
+from django.utils.html import strip_tags
 from pytest_django.asserts import assertContains
 
 from kbsite import search
@@ -105,7 +106,8 @@ def test_user_input_never_becomes_query_syntax(seed, client, hostile):
 
 
 def test_search_page_groups_ranks_and_highlights(seed, client, django_assert_max_num_queries):
-    with django_assert_max_num_queries(12):
+    # Five kinds, each: counts, title matches, text matches, then the records found.
+    with django_assert_max_num_queries(20):
         response = client.get(reverse("search"), {"q": "贷款"})
     assertContains(response, "支持措施 · 2 条")
     assertContains(response, "<mark>贷款</mark>", html=False)
@@ -165,3 +167,32 @@ def test_bad_search_parameters(client, seed):
             ).status_code
             == 200
         )
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "expected"),
+    [
+        ("烧碱", "figure", "3464"),
+        ("烧碱", "paragraph", "2019年中国氯碱行业经济运行分析"),
+        ("北元", "company", "陕西北元化工"),
+        ("次氯酸钠", "action", "陕西北元化工"),
+        ("PVC纯粉", "figure", "66.5"),
+        ("caustic", "figure", "3464"),  # English names are searchable too
+    ],
+)
+def test_search_finds_industry_records(client, seed, text, kind, expected):
+    response = client.get(reverse("search"), {"q": text, "kind": kind})
+    assert response.status_code == 200
+    assert response.context["results"].hits
+    assert expected in strip_tags(response.content.decode())
+
+
+def test_every_kind_is_listed_on_the_overview(client, seed):
+    response = client.get(reverse("search"), {"q": "疫情"})
+    assert [group.kind.key for group in response.context["groups"]] == [
+        "measure",
+        "paragraph",
+        "figure",
+        "company",
+        "action",
+    ]

@@ -1,31 +1,14 @@
 import random
-import sys
 from datetime import date, timedelta
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from kbsite.progress import Progress
 from policies.models import Heading, Measure, Notice, Region, TargetGroup, Topic
 
 SLUG_PREFIX = "synthetic-"
 BATCH = 2000
-
-
-class Progress:
-    """A one-line progress bar on stderr (no dependency for something this small)."""
-
-    def __init__(self, total: int, label: str, stream=sys.stderr):
-        self.total, self.label, self.stream, self.done = max(total, 1), label, stream, 0
-
-    def advance(self, step: int = 1) -> None:
-        self.done += step
-        filled = int(30 * self.done / self.total)
-        self.stream.write(
-            f"\r{self.label} [{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total}"
-        )
-        if self.done >= self.total:
-            self.stream.write("\n")
-        self.stream.flush()
 
 
 class Command(BaseCommand):

@@ -1,0 +1,79 @@
+import django_filters
+from django.utils.translation import gettext_lazy as _
+
+from industry.derived import localized
+from industry.models import Figure, Indicator, Product, Section
+from kbsite.widgets import BilingualSelect
+
+
+class StableOrderingFilter(django_filters.OrderingFilter):
+    """Sorts by the chosen key, then in reading order."""
+
+    def filter(self, qs, value):
+        qs = super().filter(qs, value)
+        return qs.order_by(*qs.query.order_by, "number") if value else qs
+
+
+def year_choices():
+    return [(year, _("{year}年").format(year=year)) for year in Figure.objects.years()]
+
+
+class FigureFilter(django_filters.FilterSet):
+    product = django_filters.ModelChoiceFilter(
+        label=_("产品"),
+        queryset=Product.objects.all(),
+        to_field_name="slug",
+        empty_label=_("全部产品"),
+        widget=BilingualSelect,
+    )
+    indicator = django_filters.ModelChoiceFilter(
+        label=_("指标"),
+        queryset=Indicator.objects.all(),
+        to_field_name="slug",
+        empty_label=_("全部指标"),
+        widget=BilingualSelect,
+    )
+    year = django_filters.ChoiceFilter(
+        label=_("年份"), choices=year_choices, empty_label=_("全部年份")
+    )
+    section = django_filters.ModelChoiceFilter(
+        label=_("文章部分"),
+        queryset=Section.objects.filter(figures__isnull=False).distinct().select_related("parent"),
+        empty_label=_("全部部分"),
+        widget=BilingualSelect,
+    )
+    # Whitelisted sort keys: anything else is a form error, never a database error.
+    sort = StableOrderingFilter(
+        label=_("排序"),
+        fields=(
+            ("number", "number"),
+            ("product__position", "product"),
+            ("indicator__position", "indicator"),
+            ("year", "year"),
+            ("value", "value"),
+        ),
+        field_labels={
+            "number": _("阅读顺序"),
+            "product": _("产品"),
+            "indicator": _("指标"),
+            "year": _("年份"),
+            "value": _("数值"),
+        },
+        empty_label=_("阅读顺序（默认）"),
+    )
+
+    class Meta:
+        model = Figure
+        fields = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.form.fields["product"].label_from_instance = localized
+        self.form.fields["indicator"].label_from_instance = localized
+        self.form.fields["section"].label_from_instance = lambda s: s.label
+
+    @property
+    def is_filtered(self) -> bool:
+        return self.is_bound and any(
+            self.form.cleaned_data.get(name) for name in self.filters if name != "sort"
+        )
