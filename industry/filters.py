@@ -3,11 +3,20 @@ from django.utils.translation import gettext_lazy as _
 
 from industry.derived import localized
 from industry.models import Figure, Indicator, Product, Section
+from kbsite.facets import FacetedFilterSet
 from kbsite.widgets import BilingualSelect
 
 
 class StableOrderingFilter(django_filters.OrderingFilter):
     """Sorts by the chosen key, then in reading order."""
+
+    def build_choices(self, fields, labels):
+        # django-filter's own "(descending)" is not translated; say it in our words.
+        choices = []
+        for field, param in fields.items():
+            label = labels.get(field, param)
+            choices += [(param, label), (f"-{param}", _("{label}（倒序）").format(label=label))]
+        return choices
 
     def filter(self, qs, value):
         qs = super().filter(qs, value)
@@ -18,7 +27,7 @@ def year_choices():
     return [(year, _("{year}年").format(year=year)) for year in Figure.objects.years()]
 
 
-class FigureFilter(django_filters.FilterSet):
+class FigureFilter(FacetedFilterSet):
     product = django_filters.ModelChoiceFilter(
         label=_("产品"),
         queryset=Product.objects.all(),
@@ -38,7 +47,7 @@ class FigureFilter(django_filters.FilterSet):
     )
     section = django_filters.ModelChoiceFilter(
         label=_("文章部分"),
-        queryset=Section.objects.filter(figures__isnull=False).distinct().select_related("parent"),
+        queryset=Section.objects.select_related("parent"),
         empty_label=_("全部部分"),
         widget=BilingualSelect,
     )
@@ -54,26 +63,25 @@ class FigureFilter(django_filters.FilterSet):
         ),
         field_labels={
             "number": _("阅读顺序"),
-            "product": _("产品"),
-            "indicator": _("指标"),
+            "product__position": _("产品"),
+            "indicator__position": _("指标"),
             "year": _("年份"),
             "value": _("数值"),
         },
         empty_label=_("阅读顺序（默认）"),
     )
 
+    facets = ("product", "indicator", "year", "section")
+
     class Meta:
         model = Figure
         fields = []
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.form.fields["product"].label_from_instance = localized
-        self.form.fields["indicator"].label_from_instance = localized
-        self.form.fields["section"].label_from_instance = lambda s: s.label
+    def facet_label(self, name, obj):
+        return obj.label if name == "section" else localized(obj)
 
-    @property
-    def is_filtered(self) -> bool:
-        return self.is_bound and any(
-            self.form.cleaned_data.get(name) for name in self.filters if name != "sort"
-        )
+    def facet_sort_key(self, name, obj, count):
+        # Products, indicators and sections in the article's own order.
+        if name == "section":
+            return (obj.article_id, obj.position)
+        return (obj.position, obj.pk)

@@ -16,6 +16,8 @@ from industry.models import (
     Product,
     Section,
 )
+from kbsite import exports
+from kbsite.caching import cached
 
 FIGURES_PER_PAGE = 50
 COMPANIES_PER_PAGE = 20
@@ -25,6 +27,11 @@ HOME_COMPANIES = 10
 def analyse_all() -> Analysis:
     """Checks compare figures across products and sections, so they look at all of them."""
     return Analysis(Figure.objects.with_context())
+
+
+def flagged_numbers() -> set[int]:
+    """The figures that a disagreement involves; remembered until the data changes."""
+    return cached(["figures-flagged"], lambda: analyse_all().flagged_numbers)
 
 
 @require_GET
@@ -80,11 +87,14 @@ def figure_list(request: HttpRequest) -> HttpResponse:
             {"filter": f, "page": None},
             status=400,
         )
-    page = Paginator(f.qs, FIGURES_PER_PAGE).get_page(request.GET.get("page"))
+    f.label_choices_with_counts()
+    paginator = Paginator(f.qs, FIGURES_PER_PAGE)
+    paginator.count = f.cached_count()
+    page = paginator.get_page(request.GET.get("page"))
     return render(
         request,
         "industry/figure_list.html",
-        {"filter": f, "page": page, "flagged": analyse_all().flagged_numbers},
+        {"filter": f, "page": page, "flagged": flagged_numbers()},
     )
 
 
@@ -169,4 +179,138 @@ def data_notes(request: HttpRequest) -> HttpResponse:
             ),
             "figure_notes": Figure.objects.exclude(note="").with_context(),
         },
+    )
+
+
+FIGURE_COLUMNS = [
+    "number",
+    "product",
+    "product_en",
+    "indicator",
+    "indicator_en",
+    "breakdown",
+    "year",
+    "period_as_printed",
+    "value",
+    "value_as_printed",
+    "unit",
+    "approximate",
+    "change_direction",
+    "change_abs",
+    "change_pct",
+    "change_approximate",
+    "change_as_printed",
+    "basis",
+    "sentence",
+    "article",
+    "section",
+    "source_url",
+    "url",
+]
+
+
+@require_GET
+def figure_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The figures table as CSV or JSON: every row of the current filter and sort."""
+    f = FigureFilter(request.GET, queryset=Figure.objects.with_context().in_reading_order())
+    if not f.is_valid():
+        return render(request, "industry/figure_list.html", {"filter": f, "page": None}, status=400)
+
+    def rows(absolute):
+        for figure in f.qs.iterator(chunk_size=exports.CHUNK):
+            yield {
+                "number": figure.number,
+                "product": figure.product.name,
+                "product_en": figure.product.name_en,
+                "indicator": figure.indicator.name,
+                "indicator_en": figure.indicator.name_en,
+                "breakdown": figure.breakdown,
+                "year": figure.year,
+                "period_as_printed": figure.period_text,
+                "value": figure.value,
+                "value_as_printed": figure.value_text,
+                "unit": figure.unit,
+                "approximate": figure.is_approximate,
+                "change_direction": figure.change_direction,
+                "change_abs": figure.change_abs_text,
+                "change_pct": figure.change_pct_text,
+                "change_approximate": figure.change_is_approximate,
+                "change_as_printed": figure.change_as_printed,
+                "basis": figure.basis,
+                "sentence": figure.sentence,
+                "article": figure.paragraph.section.article.title,
+                "section": figure.section.short_label,
+                "source_url": absolute(figure.paragraph.get_absolute_url()),
+                "url": absolute(figure.get_absolute_url()),
+            }
+
+    return exports.export(
+        request,
+        fmt,
+        what="figures",
+        rows=rows,
+        columns=FIGURE_COLUMNS,
+        filtered=f.is_filtered,
+        filters=f.state(),
+    )
+
+
+ACTION_COLUMNS = [
+    "company",
+    "company_en",
+    "province",
+    "city",
+    "kind",
+    "kind_en",
+    "item",
+    "quantity",
+    "quantity_as_printed",
+    "unit",
+    "approximate",
+    "recipients",
+    "places",
+    "as_of",
+    "as_of_as_printed",
+    "planned",
+    "sentence",
+    "related_measures",
+    "url",
+]
+
+
+@require_GET
+def action_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    """Every company's actions as CSV or JSON, in the list's order."""
+
+    def rows(absolute):
+        actions = (
+            Action.objects.with_company()
+            .prefetch_related("places", "measures__notice")
+            .order_by("company__story__article__position", "company__story__position", "position")
+        )
+        for action in actions.iterator(chunk_size=exports.CHUNK):
+            yield {
+                "company": action.company.name,
+                "company_en": action.company.name_en,
+                "province": action.company.province,
+                "city": action.company.city,
+                "kind": action.kind.name,
+                "kind_en": action.kind.name_en,
+                "item": action.item,
+                "quantity": action.quantity,
+                "quantity_as_printed": action.printed_quantity,
+                "unit": action.unit,
+                "approximate": action.is_approximate,
+                "recipients": action.recipients,
+                "places": [place.name for place in action.places.all()],
+                "as_of": exports.iso(action.as_of),
+                "as_of_as_printed": action.as_of_text,
+                "planned": action.is_planned,
+                "sentence": action.sentence,
+                "related_measures": [m.citation for m in action.measures.all()],
+                "url": absolute(action.get_absolute_url()),
+            }
+
+    return exports.export(
+        request, fmt, what="actions", rows=rows, columns=ACTION_COLUMNS, filtered=False, filters={}
     )

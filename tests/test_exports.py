@@ -91,3 +91,22 @@ def test_list_pages_link_their_exports_with_the_filter(client, seed):
     ).content.decode()
     assert 'href="/policies/measures.csv?topic=credit"' in html
     assert 'href="/policies/measures.json?topic=credit"' in html
+
+
+def test_figures_export_follows_the_filter(client, seed):
+    rows = csv_rows(
+        client.get(reverse("industry:figure-export-csv"), {"product": "pvc-pure-powder"})
+    )
+    assert {r["value_as_printed"] for r in rows} == {"66.5", "50.7"}
+    assert all(
+        r["sentence"] and r["url"].startswith("http://testserver/industry/figures/") for r in rows
+    )
+    data = json.loads(body(client.get(reverse("industry:figure-export-json"))))
+    assert len(data["rows"]) == 34
+
+
+def test_actions_export_lists_every_action(client, seed):
+    rows = csv_rows(client.get(reverse("industry:action-export-csv")))
+    assert len(rows) == 12
+    assert any(r["quantity_as_printed"] == "100万元" for r in rows)
+    assert any("工信明电〔2020〕14号 第4条" in r["related_measures"] for r in rows)

@@ -30,7 +30,9 @@ def numbers(response) -> list[int]:
 )
 def test_filters(client, seed, django_assert_max_num_queries, params, count):
     # One query per chosen filter value, plus the form's choices: bounded, whatever the rows.
-    with django_assert_max_num_queries(10):
+    # Uncached: year choices, the data version three times, seven for the four facets,
+    # the flagged figures, the total and the page.
+    with django_assert_max_num_queries(16):
         response = client.get(URL, params)
     assert response.status_code == 200
     assert response.context["page"].paginator.count == count
@@ -116,3 +118,19 @@ def test_sort_and_filter_survive_pagination(client, seed, monkeypatch):
 )
 def test_out_of_range_numbers_are_not_server_errors(client, seed, url):
     assert client.get(url).status_code in (200, 400, 404)
+
+
+def test_figure_facets_count_under_the_other_filters(client, seed):
+    url = reverse("industry:figure-list")
+    response = client.get(url)
+    assertContains(response, "聚氯乙烯（14）")
+    response = client.get(url, {"indicator": "output"})
+    body = response.content.decode()
+    assert "聚氯乙烯（2）" in body and "烧碱（2）" in body and "原盐（1）" in body
+    assert "液碱" not in body.split('name="product"')[1].split("</select>")[0]
+
+
+def test_sort_choices_are_in_the_page_language(client, seed):
+    body = client.get(reverse("industry:figure-list")).content.decode()
+    assert '<option value="-product">产品（倒序）</option>' in body
+    assert "descending" not in body

