@@ -9,7 +9,7 @@ PORT ?= 8000
 run: export DJANGO_SECRET_KEY ?= $(shell test -s .secret_key || $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))' > .secret_key; cat .secret_key)
 run: export DJANGO_HTTPS ?= 0
 
-.PHONY: install run serve test lint format
+.PHONY: install run serve test lint format bench load
 
 install: $(VENV)/.installed
 
@@ -44,3 +44,12 @@ lint: install
 format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# Speed at 1,000 / 10,000 / 100,000 measures on SQLite and PostgreSQL -> bench/results.md
+bench: install
+	$(BIN)/python bench/run.py
+	HYPOTHESIS_PROFILE=bench $(BIN)/python -m pytest tests/test_hostile.py -q
+
+# Mixed load against gunicorn on PostgreSQL, with a 10 s database outage -> bench/results.md
+load: install
+	$(BIN)/python bench/load.py
