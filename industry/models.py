@@ -347,7 +347,7 @@ class Figure(Searchable, Versioned):
         UP = "up", _("增加")
         DOWN = "down", _("减少")
 
-    number = models.PositiveSmallIntegerField(
+    number = models.PositiveIntegerField(
         _("数据编号"),
         unique=True,
         help_text=_("全库唯一，按阅读顺序编排，用于引用和网址；创建后请勿修改。"),

@@ -1,5 +1,7 @@
+from dataclasses import dataclass
+
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch
+from django.db.models import Count, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
@@ -29,14 +31,34 @@ def analyse_all() -> Analysis:
     return Analysis(Figure.objects.with_context())
 
 
-def flagged_numbers() -> set[int]:
-    """The figures that a disagreement involves; remembered until the data changes."""
-    return cached(["figures-flagged"], lambda: analyse_all().flagged_numbers)
+@dataclass
+class Checks:
+    """What the pages about all figures need from the analysis; small enough to cache."""
+
+    disagreements: list
+    agreements: list
+    flagged_numbers: set[int]
+
+
+def all_checks() -> Checks:
+    """The analysis of every figure, remembered until the data changes: it reads every
+    figure, which a page should not do on every request as the knowledge base grows."""
+
+    def compute() -> Checks:
+        analysis = analyse_all()
+        return Checks(analysis.disagreements, analysis.agreements, analysis.flagged_numbers)
+
+    return cached(["industry-checks"], compute)
+
+
+def analyse_articles(figures) -> Analysis:
+    """The analysis of the articles these figures come from (checks never cross articles)."""
+    articles = {f.paragraph.section.article_id for f in figures}
+    return Analysis(Figure.objects.with_context().filter(paragraph__section__article__in=articles))
 
 
 @require_GET
 def industry_home(request: HttpRequest) -> HttpResponse:
-    analysis = analyse_all()
     return render(
         request,
         "industry/home.html",
@@ -45,10 +67,10 @@ def industry_home(request: HttpRequest) -> HttpResponse:
             "products": Product.objects.annotate(figure_count=Count("figures")),
             "companies": Company.objects.annotate(action_count=Count("actions"))[:HOME_COMPANIES],
             "counts": {
-                "figures": len(analysis.figures),
+                "figures": Figure.objects.count(),
                 "companies": Company.objects.count(),
                 "actions": Action.objects.count(),
-                "disagreements": len(analysis.disagreements),
+                "disagreements": len(all_checks().disagreements),
             },
         },
     )
@@ -94,14 +116,14 @@ def figure_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "industry/figure_list.html",
-        {"filter": f, "page": page, "flagged": flagged_numbers()},
+        {"filter": f, "page": page, "flagged": all_checks().flagged_numbers},
     )
 
 
 @require_GET
 def figure_detail(request: HttpRequest, number: int) -> HttpResponse:
     figure = get_object_or_404(Figure.objects.with_context(), number=number)
-    analysis = analyse_all()
+    analysis = analyse_articles([figure])
     same_sentence = [
         f
         for f in analysis.figures
@@ -123,7 +145,8 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
     product = get_object_or_404(
         Product.objects.select_related("parent").prefetch_related("variants"), slug=slug
     )
-    analysis = analyse_all()
+    family = Figure.objects.with_context().filter(Q(product=product) | Q(product__parent=product))
+    analysis = analyse_articles(family)
     figures = [
         f
         for f in analysis.figures
@@ -167,13 +190,13 @@ def company_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_GET
 def data_notes(request: HttpRequest) -> HttpResponse:
-    analysis = analyse_all()
+    checks = all_checks()
     return render(
         request,
         "industry/data_notes.html",
         {
-            "disagreements": analysis.disagreements,
-            "agreements": analysis.agreements,
+            "disagreements": checks.disagreements,
+            "agreements": checks.agreements,
             "section_notes": Section.objects.exclude(editorial_note="").select_related(
                 "article", "parent"
             ),

@@ -4,7 +4,8 @@ import sys
 class Progress:
     """A one-line progress bar on stderr (no dependency for something this small)."""
 
-    def __init__(self, total: int, label: str, stream=sys.stderr):
+    def __init__(self, total: int, label: str, stream=None):
+        stream = stream or sys.stderr
         self.total, self.label, self.stream, self.done = total, label, stream, 0
         if not total:
             stream.write(f"{label}: nothing to do\n")

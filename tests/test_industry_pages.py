@@ -77,7 +77,7 @@ def assert_csp_safe(response):
 
 
 def test_home_lists_articles_products_and_companies(client, seed, django_assert_max_num_queries):
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(8):
         response = client.get(reverse("industry:home"))
     for text in [
         "2019年中国氯碱行业经济运行分析",
@@ -179,7 +179,7 @@ def test_list_pages_query_count_does_not_grow_with_rows(
         response = client.get(reverse("industry:company-list"))
     assert response.context["page"].paginator.count == 28
     assert len(response.context["page"].object_list) == 20
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(8):
         client.get(reverse("industry:home"))
     with django_assert_max_num_queries(4):
         client.get(reverse("industry:data-notes"))
@@ -289,7 +289,7 @@ def test_company_list_totals_by_kind(client, seed, django_assert_max_num_queries
 
 def test_company_page_shows_story_actions_and_measures(client, seed, django_assert_max_num_queries):
     company = Company.objects.get(slug="dadi")
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(8):
         response = client.get(company.get_absolute_url())
     assertContains(response, company.story.paragraphs.get().text)
     for action in company.actions.all():

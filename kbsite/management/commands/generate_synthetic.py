@@ -4,6 +4,18 @@ from datetime import date, timedelta
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from industry.models import (
+    Action,
+    ActionKind,
+    Article,
+    Company,
+    Figure,
+    Indicator,
+    Paragraph,
+    Product,
+    Section,
+)
+from kbsite.models import bump_data_version
 from kbsite.progress import Progress
 from policies.models import Heading, Measure, Notice, Region, TargetGroup, Topic
 
@@ -14,8 +26,10 @@ BATCH = 2000
 class Command(BaseCommand):
     help = (
         "Add a synthetic knowledge base for benchmarks: N notices of 20 measures each, their "
-        "texts recombined from the real notice's sentences, reproducible from --seed. "
-        "Records are marked synthetic (slug prefix 'synthetic-'); --delete removes them."
+        "texts recombined from the real notice's sentences, and in proportion for each notice "
+        "an industry article (3 paragraphs, 5 figures of synthetic products) and a company "
+        "with 2 actions, recombined from the real articles. Reproducible from --seed; records "
+        "are marked synthetic (slug prefix 'synthetic-'); --delete removes them."
     )
 
     def add_arguments(self, parser):
@@ -36,12 +50,22 @@ class Command(BaseCommand):
         rng = random.Random(seed)
         with transaction.atomic():
             generate(rng, notices, real, Progress(notices, "notices"))
+            generate_industry(rng, notices, Progress(notices, "industry"))
+            bump_data_version()  # bulk_create sends no signals
         self.stdout.write(
             self.style.SUCCESS(f"Added {notices} synthetic notices ({notices * 20} measures).")
         )
 
 
 def delete_synthetic() -> None:
+    Action.objects.filter(company__slug__startswith=SLUG_PREFIX).delete()
+    Company.objects.filter(slug__startswith=SLUG_PREFIX).delete()
+    articles = Article.objects.filter(slug__startswith=SLUG_PREFIX)
+    Figure.objects.filter(paragraph__section__article__in=articles).delete()
+    Paragraph.objects.filter(section__article__in=articles).delete()
+    Section.objects.filter(article__in=articles).delete()
+    articles.delete()
+    Product.objects.filter(slug__startswith=SLUG_PREFIX).delete()
     synthetic = Notice.objects.filter(slug__startswith=SLUG_PREFIX)
     Measure.objects.filter(notice__in=synthetic).delete()
     Heading.objects.filter(notice__in=synthetic).delete()
@@ -131,3 +155,120 @@ def generate(rng: random.Random, count: int, real: list[Measure], progress: Prog
                 ]
             )
         progress.advance(len(notices))
+
+
+FIGURES_PER_ARTICLE = 5
+PROVINCES = ["宁夏", "陕西", "内蒙古", "新疆", "山东", "河南", "江苏", "浙江"]
+
+
+def sentences_of(texts) -> list[str]:
+    return [s + "。" for text in texts for s in text.split("。") if s]
+
+
+def generate_industry(rng: random.Random, count: int, progress: Progress) -> None:
+    """Per synthetic notice: an article of three paragraphs with five figures, and a
+    company with two actions. Figures use synthetic products, so that the real products'
+    pages and the data checks only ever see the bulletin's own figures."""
+    real = Paragraph.objects.exclude(section__article__slug__startswith=SLUG_PREFIX)
+    sentences = sentences_of(real.values_list("text", flat=True))
+    weights = [1 / (rank + 1) ** 1.5 for rank in range(len(sentences))]
+    products = [
+        Product.objects.get_or_create(
+            slug=f"{SLUG_PREFIX}product-{i}",
+            defaults={
+                "name": f"合成产品{i}",
+                "name_en": f"Synthetic product {i}",
+                "position": 100 + i,
+            },
+        )[0]
+        for i in range(1, 21)
+    ]
+    indicators, kinds = list(Indicator.objects.all()), list(ActionKind.objects.all())
+    start = Article.objects.filter(slug__startswith=SLUG_PREFIX).count()
+    first_number = (
+        Figure.objects.order_by("-number").values_list("number", flat=True).first() or 0
+    ) + 1
+    first_position = (
+        Article.objects.order_by("-position").values_list("position", flat=True).first() or 0
+    ) + 1
+    step = BATCH // 20
+    for first in range(0, count, step):
+        numbers = range(start + first, start + min(first + step, count))
+        articles = Article.objects.bulk_create(
+            [
+                Article(
+                    slug=f"{SLUG_PREFIX}{n}",
+                    column=Article.Column.INDUSTRY_NEWS,
+                    position=first_position + n,
+                    title=f"合成行业分析（第{n}号）",
+                    author="合成数据",
+                    published_in="合成数据（基准测试用，非真实文章）",
+                )
+                for n in numbers
+            ]
+        )
+        sections = Section.objects.bulk_create(
+            [
+                Section(article=a, position=1, anchor="s1", number="一、", heading="合成部分")
+                for a in articles
+            ]
+        )
+        paragraphs = [
+            Paragraph(
+                section=section,
+                position=p,
+                text="".join(draw(rng, sentences, weights, rng.randint(2, 4))),
+            )
+            for section in sections
+            for p in (1, 2, 3)
+        ]
+        for paragraph in paragraphs:
+            paragraph.refresh_search()
+        paragraphs = Paragraph.objects.bulk_create(paragraphs)
+        figures = []
+        for index, paragraph in enumerate(p for p in paragraphs if p.position == 1):
+            sentence = paragraph.text.split("。")[0] + "。"
+            for k in range(FIGURES_PER_ARTICLE):
+                value = rng.randint(1, 5000)
+                figure = Figure(
+                    number=first_number + (first + index) * FIGURES_PER_ARTICLE + k,
+                    paragraph=paragraph,
+                    section_id=paragraph.section_id,
+                    sentence=sentence,
+                    product=rng.choice(products),
+                    indicator=rng.choice(indicators),
+                    year=2019,
+                    value_text=str(value),
+                    value=value,
+                    unit=Figure.Unit.WAN_TONNES,
+                )
+                figure.refresh_search()
+                figures.append(figure)
+        Figure.objects.bulk_create(figures)
+        companies = []
+        for n in numbers:
+            company = Company(
+                slug=f"{SLUG_PREFIX}company-{n}",
+                name=f"合成企业{n}",
+                name_en=f"Synthetic company {n}",
+                province=rng.choice(PROVINCES),
+            )
+            company.refresh_search()
+            companies.append(company)
+        companies = Company.objects.bulk_create(companies)
+        story_of = {p.section.article_id: p for p in paragraphs if p.position == 2}
+        actions = []
+        for company, article in zip(companies, articles, strict=True):
+            paragraph = story_of[article.pk]
+            for position, sentence in enumerate(paragraph.text.split("。")[:2], start=1):
+                action = Action(
+                    company=company,
+                    position=position,
+                    kind=rng.choice(kinds),
+                    paragraph=paragraph,
+                    sentence=sentence + "。",
+                )
+                action.refresh_search()
+                actions.append(action)
+        Action.objects.bulk_create(actions)
+        progress.advance(len(articles))
