@@ -1,4 +1,5 @@
 import django_filters
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from industry.derived import localized
@@ -15,7 +16,9 @@ class StableOrderingFilter(django_filters.OrderingFilter):
         choices = []
         for field, param in fields.items():
             label = labels.get(field, param)
-            choices += [(param, label), (f"-{param}", _("{label}（倒序）").format(label=label))]
+            # Lazy: the choices are built when the module loads, the language is the request's.
+            descending = format_lazy(_("{label}（倒序）"), label=label)
+            choices += [(param, label), (f"-{param}", descending)]
         return choices
 
     def filter(self, qs, value):

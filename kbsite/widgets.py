@@ -3,6 +3,7 @@ import re
 from django import forms
 from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
 HAN = re.compile(r"[\u3400-\u9fff]")
@@ -24,8 +25,8 @@ class BilingualSelect(forms.Select):
             (
                 (
                     option_value,
-                    " selected" if str(option_value) == selected else "",
-                    ' lang="zh-Hans"' if english and HAN.search(str(label)) else "",
+                    mark_safe(" selected") if str(option_value) == selected else "",
+                    mark_safe(' lang="zh-Hans"') if english and HAN.search(str(label)) else "",
                     label,
                 )
                 for option_value, label in self.choices

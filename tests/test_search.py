@@ -196,3 +196,22 @@ def test_every_kind_is_listed_on_the_overview(client, seed):
         "company",
         "action",
     ]
+
+
+def test_the_index_survives_table_rebuilds(seed):
+    """SQLite rebuilds a table to alter a column, dropping its triggers; migrate puts the
+    full-text index back. (PostgreSQL alters in place: its generated column stays.)"""
+    from django.db import connection
+
+    from kbsite.search import repair_sqlite_indexes
+
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute('DROP TRIGGER "industry_figure_fts_ai"')
+        repair_sqlite_indexes()
+    from industry.models import Figure
+
+    figure = Figure.objects.get(value_text="6270.8")
+    figure.sentence = figure.sentence + "新增检索词鹦鹉螺。"
+    figure.save()
+    assert list(search.match(Figure.objects.all(), Query.parse("鹦鹉螺"))) == [figure]

@@ -1,0 +1,88 @@
+"""The list and search queries use indexes: no sequential scan of a big table.
+
+Run with a few thousand measures; the plans are read with EXPLAIN on whichever database
+the suite runs on."""
+
+import re
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from kbsite import search
+from kbsite.site_search import KINDS_BY_KEY
+from policies.models import Measure
+
+pytestmark = pytest.mark.django_db(transaction=True)  # VACUUM ANALYZE needs no transaction
+
+BIG_TABLES = ["policies_measure", "policies_measure_topics", "industry_figure"]
+
+
+@pytest.fixture
+def thousands(seed):
+    call_command("generate_synthetic", 150, seed=3)  # 3,020 measures, 752 figures
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("VACUUM ANALYZE")
+        else:
+            cursor.execute("ANALYZE")
+
+
+def full_scans(sql: str, params=()) -> list[str]:
+    """The big tables that the plan of `sql` reads from end to end."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"EXPLAIN {sql}", params)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            return [t for t in BIG_TABLES if re.search(rf"Seq Scan on {t}\b", plan)]
+        cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+        plan = "\n".join(row[-1] for row in cursor.fetchall())
+        # SQLite: "SCAN t" reads every row; "SCAN t USING INDEX i" walks an index in order.
+        return [t for t in BIG_TABLES if re.search(rf"SCAN {t}\b(?! USING)", plan)]
+
+
+def page_queries(client, url: str) -> list[str]:
+    """The queries that fetch a page's rows (not cached aggregates, not lookups)."""
+    client.get(url)  # warm the caches: facet counts and totals are computed once
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return [
+        q["sql"]
+        for q in captured.captured_queries
+        if "LIMIT" in q["sql"] and "policies_measure" in q["sql"]
+    ]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/policies/measures/",
+        "/policies/measures/?topic=credit",
+        "/policies/measures/?topic=credit&target_group=sme",
+        "/policies/measures/?q=贷款",
+        "/policies/measures/?q=贷款&topic=credit",
+        "/policies/measures/?page=50",
+    ],
+)
+def test_measure_list_reads_indexes(client, thousands, url):
+    queries = page_queries(client, url)
+    assert queries
+    for sql in queries:
+        assert full_scans(sql) == [], sql
+
+
+@pytest.mark.parametrize("words", ["中小企业", "贷款", "获得感", "贷", "烧碱"])
+def test_search_reads_indexes(thousands, words):
+    query = search.Query.parse(words)
+    for kind in ["measure", "figure"]:
+        model = KINDS_BY_KEY[kind].model
+        with CaptureQueriesContext(connection) as captured:
+            search.ranked_ids(model, query, 0, 20, 1000)
+        for executed in captured.captured_queries:
+            assert full_scans(executed["sql"]) == [], executed["sql"]
+
+
+def test_the_count_of_a_measure_list_uses_an_index(thousands):
+    sql, params = Measure.objects.filter(topics__slug="credit").query.sql_with_params()
+    assert full_scans(f"SELECT COUNT(*) FROM ({sql}) t", params) == []
