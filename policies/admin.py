@@ -9,7 +9,7 @@ from policies.models import Heading, Measure, Notice, Region, TargetGroup, Topic
 class HeadingInline(VersionLockMixin, admin.TabularInline):
     model = Heading
     extra = 0
-    fields = ["ordinal", "title"]
+    fields = ["ordinal", "title", "title_en"]
     show_change_link = True
 
 
@@ -24,7 +24,7 @@ class NoticeAdmin(KnowledgeAdmin):
     fieldsets = [
         (
             None,
-            {"fields": ["doc_number", "title", "slug", "issuing_body", "issued_on"]},
+            {"fields": ["doc_number", "title", "title_en", "slug", "issuing_body", "issued_on"]},
         ),
         (
             "正文",
@@ -55,7 +55,7 @@ class NoticeAdmin(KnowledgeAdmin):
 class MeasureInline(VersionLockMixin, admin.StackedInline):
     model = Measure
     extra = 0
-    fields = ["number", "title", "title_is_editorial", "text"]
+    fields = ["number", "title", "title_en", "title_is_editorial", "text"]
     show_change_link = True
 
 
@@ -86,10 +86,8 @@ class MeasureAdmin(KnowledgeAdmin):
     ordering = ["notice", "number"]
     autocomplete_fields = ["heading", "topics", "target_groups", "regions"]
     fieldsets = [
-        (
-            None,
-            {"fields": ["heading", "number", "title", "title_is_editorial", "text"]},
-        ),
+        (None, {"fields": ["heading", "number", "title", "title_is_editorial", "text"]}),
+        ("英文（编者译）", {"fields": ["title_en"]}),
         ("编者分类", {"fields": ["topics", "target_groups", "regions"]}),
     ]
 
