@@ -9,7 +9,7 @@ PORT ?= 8000
 run: export DJANGO_SECRET_KEY ?= $(shell test -s .secret_key || $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))' > .secret_key; cat .secret_key)
 run: export DJANGO_HTTPS ?= 0
 
-.PHONY: install run serve test lint format bench load
+.PHONY: install run serve test e2e lint format bench load
 
 install: $(VENV)/.installed
 
@@ -34,8 +34,17 @@ serve: install
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	PORT=$(PORT) $(BIN)/gunicorn --config kbsite/gunicorn_conf.py kbsite.wsgi
 
+# The browser tests run once, on their own (`make e2e`), not in every database's run.
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not e2e"
+
+# Browser tests: Playwright driving Debian's Chromium (/usr/bin/chromium, or KB_CHROMIUM),
+# axe-core from npm. Screenshots, axe reports and print PDFs go to artifacts/.
+e2e: install node_modules/.package-lock.json
+	$(BIN)/python -m pytest -m e2e tests/e2e
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
 
 lint: install
 	$(BIN)/ruff format --check .

@@ -29,7 +29,7 @@ PAGES = [
     "/industry/figures/8/",
     "/industry/products/pvc/",
     "/industry/companies/",
-    "/industry/companies/shaanxi-beiyuan/",
+    "/industry/companies/beiyuan/",
     "/industry/data-notes/",
     "/search/?q=烧碱",
     "/en/policies/measures/",
