@@ -166,7 +166,10 @@ def main() -> None:
         "",
         f"Measured {datetime.now().strftime('%Y-%m-%d %H:%M')} on {machine} with `python bench/run.py`.",
         "In process through Django's test client; each cell: median / p95 latency over "
-        f"{os.environ.get('BENCH_REPEAT', 40)} requests after 3 warm-ups, and SQL queries per page.",
+        f"{os.environ.get('BENCH_REPEAT', 40)} requests after 3 warm-ups, and SQL queries per page. "
+        "Facet counts and list totals are cached until the data next changes; the "
+        "'(cold cache)' rows empty the cache before every request, to show what the first "
+        "visitor after an edit waits for (not held to the targets).",
         "",
         *table(results),
         "",

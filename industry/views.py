@@ -51,6 +51,16 @@ def all_checks() -> Checks:
     return cached(["industry-checks"], compute)
 
 
+def flagged_numbers() -> set[int]:
+    """The figures a disagreement involves, cached on their own: a small set, where the
+    whole analysis would cost its unpickling on every request of the figures table."""
+    return cached(["industry-flagged"], lambda: all_checks().flagged_numbers)
+
+
+def disagreement_count() -> int:
+    return cached(["industry-disagreements"], lambda: len(all_checks().disagreements))
+
+
 def analyse_articles(figures) -> Analysis:
     """The analysis of the articles these figures come from (checks never cross articles)."""
     articles = {f.paragraph.section.article_id for f in figures}
@@ -70,7 +80,7 @@ def industry_home(request: HttpRequest) -> HttpResponse:
                 "figures": Figure.objects.count(),
                 "companies": Company.objects.count(),
                 "actions": Action.objects.count(),
-                "disagreements": len(all_checks().disagreements),
+                "disagreements": disagreement_count(),
             },
         },
     )
@@ -116,7 +126,7 @@ def figure_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "industry/figure_list.html",
-        {"filter": f, "page": page, "flagged": all_checks().flagged_numbers},
+        {"filter": f, "page": page, "flagged": flagged_numbers()},
     )
 
 

@@ -1,17 +1,42 @@
 import hashlib
 import json
+import threading
 from collections.abc import Callable
 from typing import Any
 
 from django.core.cache import cache
+from django.core.signals import request_finished, request_started
+from django.dispatch import receiver
 
 from kbsite.models import data_version
+
+# The data version, read once per request however many cached results a page uses.
+_request = threading.local()
+
+
+@receiver(request_started)
+def _start(**kwargs):
+    _request.version = None
+    _request.active = True
+
+
+@receiver(request_finished)
+def _finish(**kwargs):
+    _request.active = False
+
+
+def current_version() -> int:
+    if not getattr(_request, "active", False):
+        return data_version()
+    if _request.version is None:
+        _request.version = data_version()
+    return _request.version
 
 
 def cached(parts: list, compute: Callable[[], Any], timeout: int = 6 * 3600) -> Any:
     """compute(), remembered for these key parts until the knowledge base next changes
     (the data version is part of the key) or the timeout passes."""
-    raw = json.dumps([data_version(), *parts], ensure_ascii=False, sort_keys=True, default=str)
+    raw = json.dumps([current_version(), *parts], ensure_ascii=False, sort_keys=True, default=str)
     key = "kb:" + hashlib.sha256(raw.encode()).hexdigest()
     value = cache.get(key)
     if value is None:
