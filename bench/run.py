@@ -179,7 +179,17 @@ def main() -> None:
         "",
     ]
     print("\n".join(report))
-    Path(args.output).write_text("\n".join(report), encoding="utf-8")
+    output = Path(args.output)
+    output.write_text("\n".join(report) + load_section(output), encoding="utf-8")
+
+
+def load_section(path: Path) -> str:
+    """bench/load.py's section of the results file, which this run keeps as it is."""
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    start, end = text.find("<!-- load:start -->"), text.find("<!-- load:end -->")
+    if start < 0 or end < 0:
+        return ""
+    return "\n" + text[start : end + len("<!-- load:end -->")] + "\n"
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ same fields, plus absolute links.
 
 import csv
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 
@@ -16,6 +17,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 CHUNK = 2000
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+NUMBER = re.compile(r"[-+]?\d+(\.\d+)?")
 
 
 class _Line:
@@ -48,6 +51,9 @@ def csv_value(value):
         return "; ".join(str(v) for v in value)
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, str) and value[:1] in FORMULA_STARTS and not NUMBER.fullmatch(value):
+        # Spreadsheets run a cell that starts like a formula; an apostrophe keeps it text.
+        return "'" + value
     return "" if value is None else value
 
 

@@ -110,3 +110,14 @@ def test_actions_export_lists_every_action(client, seed):
     assert len(rows) == 12
     assert any(r["quantity_as_printed"] == "100万元" for r in rows)
     assert any("工信明电〔2020〕14号 第4条" in r["related_measures"] for r in rows)
+
+
+def test_csv_cells_that_look_like_formulas_stay_text(client, make_measures):
+    (measure,) = make_measures(1)
+    measure.title = '=HYPERLINK("http://evil.example","点我")'
+    measure.text = "-7.5万吨是数字开头的正文"
+    measure.save()
+    (row,) = csv_rows(client.get(reverse("policies:measure-export-csv")))
+    assert row["title"] == '\'=HYPERLINK("http://evil.example","点我")'
+    assert row["text"] == "'-7.5万吨是数字开头的正文"
+    assert row["number"] == "1"
