@@ -126,11 +126,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["OPTIONS"]["options"] = "-c random_page_cost=1.1"
     if env_flag("DJANGO_DB_POOL", False):
         DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps the connections
-        DATABASES["default"]["OPTIONS"]["pool"] = {
-            "min_size": 2,
-            "max_size": 8,
-            "timeout": 5,
-        }
+        # A short wait: while the database is down, every request waits this long for its 503.
+        DATABASES["default"]["OPTIONS"]["pool"] = {"min_size": 2, "max_size": 8, "timeout": 2}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
