@@ -1,15 +1,20 @@
 """Bar charts drawn on the server as inline SVG: the geometry is computed here, the template
-draws it with presentation attributes and CSS classes only (no inline style or script)."""
+draws it with presentation attributes and CSS classes only (no inline style or script).
+
+What a chart says (title, labels, values, the text alternative) is put into words when the
+page shows it, in the page's language (see derived.Phrase): on English pages numbers and
+units are in English, and the Chinese the source prints (a process route) is marked."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.utils.translation import gettext as _
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext_noop
 
 from industry import derived as d
-from industry.derived import localized
+from industry.derived import HAN, Join, Msg, Name, Phrase, Source
 
 WIDTH = 640
 LABEL_WIDTH = 200
@@ -18,15 +23,21 @@ BAR_HEIGHT = 24
 GAP = 14
 TOP = 8
 
+# A period as the source prints it, as a chart labels it (2013年, 当前).
+PERIODS = {
+    "当前": gettext_noop("当前"),
+    "目前": gettext_noop("目前"),
+}
+
 
 @dataclass
 class Bar:
-    label: str
+    label: str | Phrase
     value: Decimal
-    display: str
+    quantity: Phrase  # the value with its unit
     figure: object  # the stated figure, or the one a derived bar comes from
     derived: bool = False
-    note: str = ""
+    note: str | Phrase = ""
     note_is_editorial: bool = False
     y: float = 0
     width: float = 0
@@ -39,11 +50,43 @@ class Bar:
     def value_x(self) -> float:
         return round(LABEL_WIDTH + self.width + 6, 1)
 
+    @property
+    def display(self) -> SafeString:
+        """The value with its unit: a stated one exactly as printed on Chinese pages (2518万吨),
+        in English on English pages (2518 (10k t))."""
+        return self.quantity.html()
+
+    @property
+    def display_text(self) -> str:
+        """The value without markup, for the SVG <text>."""
+        return d.plain(self.quantity)
+
+    @property
+    def display_lang(self) -> str:
+        """lang="zh-Hans" for the SVG value on English pages if its unit is one the catalogue
+        cannot put into English (the <text> cannot mark it in part)."""
+        return "zh-Hans" if d.english() and HAN.search(self.display_text) else ""
+
+    @property
+    def label_html(self) -> SafeString:
+        return d.render(self.label)
+
+    @property
+    def label_text(self) -> str:
+        """The label without markup, for the SVG <text> (escaped by the template)."""
+        return d.plain(self.label)
+
+    @property
+    def label_lang(self) -> str:
+        """lang="zh-Hans" for the SVG label on English pages when it is the source's Chinese
+        (a process route), which the <text> cannot mark in part."""
+        return "zh-Hans" if d.english() and HAN.search(self.label_text) else ""
+
 
 @dataclass
 class BarChart:
     slug: str
-    title: str
+    title: Phrase
     unit: str
     bars: list[Bar] = field(default_factory=list)
 
@@ -64,12 +107,23 @@ class BarChart:
         return TOP * 2 + len(self.bars) * (BAR_HEIGHT + GAP) - GAP
 
     @property
-    def description(self) -> str:
-        parts = [
-            f"{bar.label}{bar.display}{_('（编者推算）') if bar.derived else ''}"
+    def unit_name(self) -> SafeString:
+        return d.unit_name(self.unit)
+
+    @property
+    def description(self) -> Phrase:
+        """The text alternative: every bar's label and value, in a sentence."""
+        items = [
+            Msg(
+                gettext_noop("{label}{value}（编者推算）")
+                if bar.derived
+                else gettext_noop("{label}{value}"),
+                label=bar.label,
+                value=bar.quantity,
+            )
             for bar in self.bars
         ]
-        return "；".join(parts) + "。"
+        return Msg(gettext_noop("{items}。"), items=Join(gettext_noop("；"), items, translate=True))
 
     @property
     def has_derived(self) -> bool:
@@ -81,37 +135,55 @@ class BarChart:
         return [unique[n] for n in sorted(unique)]
 
     @property
-    def source(self) -> str:
+    def source(self) -> Phrase | str:
         figures = self.source_figures
         if not figures:
             return ""
         article = figures[0].paragraph.section.article
         places = dict.fromkeys(f.section.short_label for f in figures)
-        return _("{author}《{title}》，{places}").format(
-            author=article.author, title=article.title, places="、".join(places)
+        return Msg(
+            gettext_noop("{author}《{title}》，{places}"),
+            author=Source(article.author),
+            title=Source(article.title),
+            places=Join(gettext_noop("、"), [Source(p) for p in places], translate=True),
         )
 
 
-def stated_bar(figure, label: str) -> Bar:
+def stated_bar(figure, label) -> Bar:
     return Bar(
         label=label,
         value=figure.value,
-        display=figure.printed_value,
+        quantity=d.value_of(figure),
         figure=figure,
         note=figure.change_as_printed,
     )
 
 
-def derived_bar(derivation: d.Derivation, label: str) -> Bar:
+def derived_bar(derivation: d.Derivation, label) -> Bar:
     return Bar(
         label=label,
         value=derivation.result,
-        display=derivation.display,
+        quantity=derivation.quantity,
         figure=derivation.subject,
         derived=True,
-        note=derivation.formula,
+        note=derivation.expression,
         note_is_editorial=True,
     )
+
+
+def year_label(year: int) -> Phrase:
+    return Msg(gettext_noop("{year}年"), year=year)
+
+
+def period_label(figure) -> Phrase | str:
+    """The period a bar shows: the source's words (2013年, 当前), put into English on
+    English pages; the year when the source names no period."""
+    printed = figure.period_text
+    if not printed or printed == f"{figure.year}年":
+        return year_label(figure.year)
+    if printed in PERIODS:
+        return Msg(PERIODS[printed])
+    return Source(printed)
 
 
 def charts_for(product, figures: list, analysis: d.Analysis) -> list[BarChart]:
@@ -128,11 +200,13 @@ def charts_for(product, figures: list, analysis: d.Analysis) -> list[BarChart]:
         charts.append(
             BarChart(
                 slug="levels",
-                title=_("{product}：产能、产量与表观消费量（{year}年）").format(
-                    product=localized(product), year=levels[0].year
+                title=Msg(
+                    gettext_noop("{product}：产能、产量与表观消费量（{year}年）"),
+                    product=Name(product),
+                    year=levels[0].year,
                 ),
                 unit=levels[0].unit,
-                bars=[stated_bar(f, localized(f.indicator)) for f in levels],
+                bars=[stated_bar(f, d.localized(f.indicator)) for f in levels],
             )
         )
 
@@ -140,22 +214,24 @@ def charts_for(product, figures: list, analysis: d.Analysis) -> list[BarChart]:
     if trade:
         bars = []
         for f in trade:
-            name = _("{product}{indicator}").format(
-                product=localized(f.product), indicator=localized(f.indicator)
+            name = Msg(
+                gettext_noop("{product}{indicator}"),
+                product=Name(f.product),
+                indicator=Name(f.indicator),
             )
-            bars.append(stated_bar(f, _("{name} {year}年").format(name=name, year=f.year)))
+            bars.append(stated_bar(f, Msg(gettext_noop("{name} {year}年"), name=name, year=f.year)))
             previous = analysis.derived(f, "previous")
             if previous:
                 bars.append(
                     derived_bar(
                         previous,
-                        _("{name} {year}年").format(name=name, year=f.year - 1),
+                        Msg(gettext_noop("{name} {year}年"), name=name, year=f.year - 1),
                     )
                 )
         charts.append(
             BarChart(
                 slug="trade",
-                title=_("{product}：进出口量及同比变化").format(product=localized(product)),
+                title=Msg(gettext_noop("{product}：进出口量及同比变化"), product=Name(product)),
                 unit=trade[0].unit,
                 bars=bars,
             )
@@ -169,12 +245,11 @@ def charts_for(product, figures: list, analysis: d.Analysis) -> list[BarChart]:
         charts.append(
             BarChart(
                 slug="average-capacity",
-                title=_("{product}：企业平均产能，2013年与当前").format(product=localized(product)),
+                title=Msg(
+                    gettext_noop("{product}：企业平均产能，2013年与当前"), product=Name(product)
+                ),
                 unit=averages[0].unit,
-                bars=[
-                    stated_bar(f, f.period_text or _("{year}年").format(year=f.year))
-                    for f in averages
-                ],
+                bars=[stated_bar(f, period_label(f)) for f in averages],
             )
         )
 
@@ -182,19 +257,23 @@ def charts_for(product, figures: list, analysis: d.Analysis) -> list[BarChart]:
     if shares:
         bars = []
         for f in shares:
-            bar = stated_bar(f, f.breakdown)
+            bar = stated_bar(f, Source(f.breakdown))
             capacity = analysis.derived(f, "route-capacity")
             if capacity:
-                bar.note = _("产能约 {value}（{formula}）").format(
-                    value=capacity.display, formula=capacity.formula
+                bar.note = Msg(
+                    gettext_noop("产能约 {value}（{formula}）"),
+                    value=capacity.quantity,
+                    formula=capacity.expression,
                 )
                 bar.note_is_editorial = True
             bars.append(bar)
         charts.append(
             BarChart(
                 slug="process-route",
-                title=_("{product}：产能的工艺路线构成（{year}年）").format(
-                    product=localized(product), year=shares[0].year
+                title=Msg(
+                    gettext_noop("{product}：产能的工艺路线构成（{year}年）"),
+                    product=Name(product),
+                    year=shares[0].year,
                 ),
                 unit="%",
                 bars=bars,
@@ -205,15 +284,17 @@ def charts_for(product, figures: list, analysis: d.Analysis) -> list[BarChart]:
         outputs = [f for f in own if f.indicator.slug == d.OUTPUT]
         bars = []
         for f in outputs:
-            bars.append(stated_bar(f, _("{year}年产量").format(year=f.year)))
+            bars.append(stated_bar(f, Msg(gettext_noop("{year}年产量"), year=f.year)))
             previous = analysis.derived(f, "previous")
             if previous:
-                bars.append(derived_bar(previous, _("{year}年产量").format(year=f.year - 1)))
+                bars.append(
+                    derived_bar(previous, Msg(gettext_noop("{year}年产量"), year=f.year - 1))
+                )
         if bars:
             charts.append(
                 BarChart(
                     slug="output",
-                    title=_("{product}：产量及同比变化").format(product=localized(product)),
+                    title=Msg(gettext_noop("{product}：产量及同比变化"), product=Name(product)),
                     unit=outputs[0].unit,
                     bars=bars,
                 )

@@ -27,14 +27,17 @@ ones the chlor-alkali article's figures allow.
 
 from __future__ import annotations
 
+import html
 import itertools
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.utils.translation import get_language
-from django.utils.translation import gettext as _
+from django.utils.html import conditional_escape, format_html, strip_tags
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language, gettext, gettext_noop
 
 HUNDRED = Decimal(100)
 
@@ -55,6 +58,180 @@ def localized(obj) -> str:
     if get_language() == "en" and getattr(obj, "name_en", ""):
         return obj.name_en
     return str(obj)
+
+
+# Words on a page
+# ---------------
+# Derivations are cached across requests and languages (views.all_checks), so what they say
+# is kept as a message id and its parts, and only put into words when a page shows it, in
+# that page's language. Words render as escaped HTML; on English pages the Chinese that the
+# source prints (a section number such as 二、1、, a process route such as 电石法) is marked
+# lang="zh-Hans". Chinese pages get exactly the text they always had, without extra markup.
+#
+# The English style: numbers as printed; 约 becomes ≈ (≈120); a unit follows its number as
+# the catalogue says ("2518 (10k t)", "161 enterprises", "5%"); a range reads "115 to 125".
+
+HAN = re.compile(r"[\u3400-\u9fff]")
+
+
+def english() -> bool:
+    return get_language() == "en"
+
+
+def source(text) -> SafeString:
+    """Text as the source prints it; on English pages, Chinese in it is marked as Chinese."""
+    text = str(text)
+    if english() and HAN.search(text):
+        return format_html('<span lang="zh-Hans">{}</span>', text)
+    return conditional_escape(text)
+
+
+def render(part) -> SafeString:
+    """A part of a phrase as HTML: a phrase renders itself, anything else is escaped text."""
+    if isinstance(part, Phrase):
+        return part.html()
+    return conditional_escape(part)
+
+
+def plain(part) -> str:
+    """A part of a phrase as plain text (for places that take no markup)."""
+    return html.unescape(strip_tags(render(part)))
+
+
+class Phrase:
+    """Words put together when a page shows them (see above). In a template, {{ phrase }}
+    gives its HTML."""
+
+    def html(self) -> SafeString:
+        raise NotImplementedError
+
+    def __html__(self) -> SafeString:
+        return self.html()
+
+    def __str__(self) -> str:
+        return self.html()
+
+
+class Fmt(Phrase):
+    """A pattern that needs no translation (a formula), its {parts} filled in."""
+
+    def __init__(self, pattern: str, **parts):
+        self.pattern = pattern
+        self.parts = parts
+
+    def template(self) -> str:
+        return self.pattern
+
+    def html(self) -> SafeString:
+        pattern = conditional_escape(self.template())
+        return mark_safe(pattern.format(**{k: render(v) for k, v in self.parts.items()}))
+
+
+class Msg(Fmt):
+    """A message: its id (marked with gettext_noop for makemessages) is translated when
+    shown, then its {parts} are filled in."""
+
+    def template(self) -> str:
+        return gettext(self.pattern)
+
+
+class Name(Phrase):
+    """A product's or indicator's name: on English pages the editorial English name, or the
+    Chinese marked as Chinese when there is none."""
+
+    def __init__(self, obj):
+        self.obj = obj
+
+    def html(self) -> SafeString:
+        if english() and getattr(self.obj, "name_en", ""):
+            return conditional_escape(self.obj.name_en)
+        return source(self.obj)
+
+
+class Source(Phrase):
+    """Chinese as the source prints it (a section number, a process route)."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def html(self) -> SafeString:
+        return source(self.text)
+
+
+class Printed(Phrase):
+    """What the source prints, on Chinese pages; on English pages the same thing in English
+    (the source's wording, e.g. 增长约40万吨, has verbs that the parts do not keep)."""
+
+    def __init__(self, text: str, in_english: Phrase):
+        self.text = text
+        self.in_english = in_english
+
+    def html(self) -> SafeString:
+        return self.in_english.html() if english() else conditional_escape(self.text)
+
+
+class Num(Phrase):
+    """A number as printed, with 约 before it when the source has it (≈ in English)."""
+
+    def __init__(self, text: str, approximate: bool = False):
+        self.text = text
+        self.approximate = approximate
+
+    def html(self) -> SafeString:
+        if self.approximate:
+            return Msg(gettext_noop("约{number}"), number=self.text).html()
+        return conditional_escape(self.text)
+
+
+# How a number is written with its unit; the catalogue gives the English ("{value} (10k t)").
+UNIT_PATTERNS = {
+    "万吨": gettext_noop("{value}万吨"),
+    "家": gettext_noop("{value}家"),
+}
+# A unit on its own (a table column, a chart's axis).
+UNIT_NAMES = {
+    "万吨": gettext_noop("万吨"),
+    "家": gettext_noop("家"),
+    "万元": gettext_noop("万元"),
+    "吨": gettext_noop("吨"),
+    "名": gettext_noop("名"),
+}
+
+
+class Qty(Phrase):
+    """A number (text or phrase) with its unit."""
+
+    def __init__(self, number, unit: str):
+        self.number = number
+        self.unit = unit
+
+    def html(self) -> SafeString:
+        if self.unit == "%":
+            return Fmt("{value}%", value=self.number).html()
+        if self.unit in UNIT_PATTERNS:
+            return Msg(UNIT_PATTERNS[self.unit], value=self.number).html()
+        return mark_safe(render(self.number) + source(self.unit))  # a unit the catalogue lacks
+
+
+def unit_name(unit: str) -> SafeString:
+    if unit == "%" or not unit:
+        return conditional_escape(unit)
+    if unit in UNIT_NAMES:
+        return conditional_escape(gettext(UNIT_NAMES[unit]))
+    return source(unit)
+
+
+class Join(Phrase):
+    """Phrases one after another, with a separator; translated when it is punctuation."""
+
+    def __init__(self, separator: str, parts: Iterable, translate: bool = False):
+        self.separator = separator
+        self.parts = list(parts)
+        self.translate = translate
+
+    def html(self) -> SafeString:
+        separator = gettext(self.separator) if self.translate else self.separator
+        return mark_safe(conditional_escape(separator).join(render(p) for p in self.parts))
 
 
 def fmt(value: Decimal, places: int = 1) -> str:
@@ -88,10 +265,13 @@ class Interval:
     def signed(self, sign: int) -> Interval:
         return self if sign >= 0 else Interval(-self.hi, -self.lo)
 
-    def display(self, places: int = 2) -> str:
+    def phrase(self, places: int = 2) -> Phrase:
         if self.lo == self.hi:
-            return fmt(self.lo, places)
-        return f"{fmt(self.lo, places)} ~ {fmt(self.hi, places)}"
+            return Fmt("{value}", value=fmt(self.lo, places))
+        return Msg(gettext_noop("{lo} ~ {hi}"), lo=fmt(self.lo, places), hi=fmt(self.hi, places))
+
+    def display(self, places: int = 2) -> str:
+        return self.phrase(places).html()
 
 
 def printed_interval(text: str, *, approximate: bool = False) -> Interval:
@@ -158,12 +338,19 @@ def value_interval(figure) -> Interval:
     return printed_interval(figure.value_text, approximate=figure.is_approximate)
 
 
-def label(text: str, approximate: bool) -> str:
-    return f"约{text}" if approximate else text
+def label(text: str, approximate: bool) -> Num:
+    """A number as a formula shows it: 约120 (≈120 in English)."""
+    return Num(text, approximate)
 
 
-def value_label(figure) -> str:
+def value_label(figure) -> Num:
     return label(figure.value_text, figure.is_approximate)
+
+
+def value_of(figure) -> Qty:
+    """A figure's value with its unit: on Chinese pages exactly as printed (约120万吨), on
+    English pages in English (≈120 (10k t))."""
+    return Qty(value_label(figure), figure.unit)
 
 
 def sign_symbol(sign: int) -> str:
@@ -175,8 +362,8 @@ class Derivation:
     """A figure computed from stated ones, optionally checked against what the article states."""
 
     check: str
-    title: str
-    formula: str
+    heading: Phrase  # shown as .title
+    expression: Phrase  # shown as .formula
     result: Decimal
     interval: Interval
     unit: str
@@ -216,19 +403,33 @@ class Derivation:
     def places(self) -> int:
         return places_for(self.unit)
 
-    @property
-    def display(self) -> str:
-        return f"{fmt(self.result, self.places)}{self.unit}"
+    # What pages show, in the language of the page showing it.
 
     @property
-    def interval_display(self) -> str:
-        return f"{self.interval.display(self.places)}{self.unit}"
+    def title(self) -> SafeString:
+        return self.heading.html()
 
     @property
-    def stated_interval_display(self) -> str:
+    def formula(self) -> SafeString:
+        return self.expression.html()
+
+    @property
+    def quantity(self) -> Qty:
+        return Qty(fmt(self.result, self.places), self.unit)
+
+    @property
+    def display(self) -> SafeString:
+        return self.quantity.html()
+
+    @property
+    def interval_display(self) -> SafeString:
+        return Qty(self.interval.phrase(self.places), self.unit).html()
+
+    @property
+    def stated_interval_display(self) -> SafeString:
         if self.stated is None:
-            return ""
-        return f"{self.stated.display(self.places)}{self.unit}"
+            return mark_safe("")
+        return Qty(self.stated.phrase(self.places), self.unit).html()
 
 
 @dataclass(frozen=True)
@@ -248,8 +449,16 @@ class ChangeStatement:
         return printed_interval(self.number, approximate=self.approximate)
 
     @property
-    def shown(self) -> str:
+    def shown(self) -> Num:
         return label(self.number, self.approximate)
+
+    @property
+    def printed(self) -> Printed:
+        """The change as printed (增长约40万吨); in English, signed: +≈40 (10k t)."""
+        quantity = Qty(self.shown, "%" if self.form == "pct" else self.figure.unit)
+        if self.from_net_added:
+            return Printed(self.text, quantity)
+        return Printed(self.text, Fmt("{sign}{value}", sign=sign_symbol(self.sign), value=quantity))
 
     @property
     def from_net_added(self) -> bool:
@@ -347,14 +556,17 @@ class Analysis:
             for a, b in itertools.combinations(rows, 2):
                 yield Derivation(
                     check="restated",
-                    title=_("{product}{indicator}：两处所述").format(
-                        product=localized(b.product), indicator=localized(b.indicator)
+                    heading=Msg(
+                        gettext_noop("{product}{indicator}：两处所述"),
+                        product=Name(b.product),
+                        indicator=Name(b.indicator),
                     ),
-                    formula=_("{a}（{where_a}）与 {b}（{where_b}）").format(
-                        a=a.printed_value,
-                        where_a=a.section.short_label,
-                        b=b.printed_value,
-                        where_b=b.section.short_label,
+                    expression=Msg(
+                        gettext_noop("{a}（{where_a}）与 {b}（{where_b}）"),
+                        a=value_of(a),
+                        where_a=Source(a.section.short_label),
+                        b=value_of(b),
+                        where_b=Source(b.section.short_label),
                     ),
                     result=a.value,
                     interval=value_interval(a),
@@ -409,11 +621,12 @@ class Analysis:
                     stated_interval = t.magnitude.signed(t.sign)
                     result = s.sign * Decimal(s.number)
                     unit = "%" if s.form == "pct" else s.figure.unit
-                    formula = _("{a}（{where_a}）与 {b}（{where_b}）").format(
-                        a=s.text,
-                        where_a=s.figure.section.short_label,
-                        b=t.text,
-                        where_b=t.figure.section.short_label,
+                    formula = Msg(
+                        gettext_noop("{a}（{where_a}）与 {b}（{where_b}）"),
+                        a=s.printed,
+                        where_a=Source(s.figure.section.short_label),
+                        b=t.printed,
+                        where_b=Source(t.figure.section.short_label),
                     )
                 else:
                     derived, stated = (s, t) if s.form == "abs" else (t, s)
@@ -421,21 +634,23 @@ class Analysis:
                     stated_interval = stated.as_pct()
                     result = derived.point_pct()
                     unit = "%"
-                    formula = _("{change} ÷ ({level} {op} {change}) × 100%（{where}所述）").format(
+                    formula = Msg(
+                        gettext_noop("{change} ÷ ({level} {op} {change}) × 100%（{where}所述）"),
                         change=derived.shown,
                         level=value_label(derived.level),
                         op="−" if derived.sign > 0 else "+",
-                        where=derived.figure.section.short_label,
+                        where=Source(derived.figure.section.short_label),
                     )
                 inputs = {derived.figure.number: derived.figure}
                 inputs.setdefault(derived.level.number, derived.level)
                 yield Derivation(
                     check="change",
-                    title=_("{product}{indicator}的变化：两处所述").format(
-                        product=localized(stated.figure.product),
-                        indicator=localized(stated.level.indicator),
+                    heading=Msg(
+                        gettext_noop("{product}{indicator}的变化：两处所述"),
+                        product=Name(stated.figure.product),
+                        indicator=Name(stated.level.indicator),
                     ),
-                    formula=formula,
+                    expression=formula,
                     result=result,
                     interval=interval,
                     unit=unit,
@@ -454,11 +669,14 @@ class Analysis:
                 continue
             yield Derivation(
                 check="utilisation",
-                title=_("{product}产能利用率（产量 ÷ 产能），对照所述开工率").format(
-                    product=localized(product)
+                heading=Msg(
+                    gettext_noop("{product}产能利用率（产量 ÷ 产能），对照所述开工率"),
+                    product=Name(product),
                 ),
-                formula=_("产量 ÷ 产能 × 100% = {output} ÷ {capacity} × 100%").format(
-                    output=value_label(output), capacity=value_label(capacity)
+                expression=Msg(
+                    gettext_noop("产量 ÷ 产能 × 100% = {output} ÷ {capacity} × 100%"),
+                    output=value_label(output),
+                    capacity=value_label(capacity),
                 ),
                 result=utilisation(output.value, capacity.value),
                 interval=span(utilisation, value_interval(output), value_interval(capacity)),
@@ -489,21 +707,28 @@ class Analysis:
             exports = self._trade(product, EXPORTS, year)
             if not (consumption and output and imports and exports):
                 continue
-            formula = _("产量 + 进口 − 出口 = {output} + {imports} − {exports}").format(
+            formula = Msg(
+                gettext_noop("产量 + 进口 − 出口 = {output} + {imports} − {exports}"),
                 output=value_label(output),
                 imports=value_label(imports),
                 exports=value_label(exports),
             )
             if imports.product.pk != product.pk:
-                formula += _("（原文只给出{variant}的进出口，以之代入）").format(
-                    variant=localized(imports.product)
+                formula = Fmt(
+                    "{formula}{substitute}",
+                    formula=formula,
+                    substitute=Msg(
+                        gettext_noop("（原文只给出{variant}的进出口，以之代入）"),
+                        variant=Name(imports.product),
+                    ),
                 )
             yield Derivation(
                 check="consumption",
-                title=_("{product}表观消费量（产量 + 进口 − 出口），对照所述").format(
-                    product=localized(product)
+                heading=Msg(
+                    gettext_noop("{product}表观消费量（产量 + 进口 − 出口），对照所述"),
+                    product=Name(product),
                 ),
-                formula=formula,
+                expression=formula,
                 result=apparent_consumption(output.value, imports.value, exports.value),
                 interval=span(
                     apparent_consumption,
@@ -527,11 +752,14 @@ class Analysis:
                 continue
             yield Derivation(
                 check="average",
-                title=_("{product}企业平均产能（产能 ÷ 企业数），对照所述").format(
-                    product=localized(product)
+                heading=Msg(
+                    gettext_noop("{product}企业平均产能（产能 ÷ 企业数），对照所述"),
+                    product=Name(product),
                 ),
-                formula=_("产能 ÷ 企业数 = {capacity} ÷ {count}").format(
-                    capacity=value_label(capacity), count=value_label(count)
+                expression=Msg(
+                    gettext_noop("产能 ÷ 企业数 = {capacity} ÷ {count}"),
+                    capacity=value_label(capacity),
+                    count=value_label(count),
                 ),
                 result=average(capacity.value, count.value),
                 interval=span(average, value_interval(capacity), value_interval(count)),
@@ -556,10 +784,18 @@ class Analysis:
                 continue
             yield Derivation(
                 check="parts",
-                title=_("{product}{indicator}：分项之和，对照总数").format(
-                    product=localized(total.product), indicator=localized(total.indicator)
+                heading=Msg(
+                    gettext_noop("{product}{indicator}：分项之和，对照总数"),
+                    product=Name(total.product),
+                    indicator=Name(total.indicator),
                 ),
-                formula=" + ".join(f"{localized(p.product)} {value_label(p)}" for p in parts),
+                expression=Join(
+                    " + ",
+                    (
+                        Fmt("{product} {value}", product=Name(p.product), value=value_label(p))
+                        for p in parts
+                    ),
+                ),
                 result=sum((p.value for p in parts), Decimal(0)),
                 interval=span(
                     lambda *values: sum(values, Decimal(0)),
@@ -575,14 +811,25 @@ class Analysis:
                 previous = [self._previous_interval(p) for p in parts]
                 yield Derivation(
                     check="parts-previous",
-                    title=_(
-                        "{product}{indicator}：分项上年数之和，对照总数的上年数（均据变化率推算）"
-                    ).format(
-                        product=localized(total.product), indicator=localized(total.indicator)
+                    heading=Msg(
+                        gettext_noop(
+                            "{product}{indicator}：分项上年数之和，对照总数的上年数（均据变化率推算）"
+                        ),
+                        product=Name(total.product),
+                        indicator=Name(total.indicator),
                     ),
-                    formula=" + ".join(
-                        f"{localized(p.product)} {value_label(p)} ÷ (1 {sign_symbol(p.sign)} {p.change_pct_text}%)"
-                        for p in parts
+                    expression=Join(
+                        " + ",
+                        (
+                            Fmt(
+                                "{product} {value} ÷ (1 {op} {pct}%)",
+                                product=Name(p.product),
+                                value=value_label(p),
+                                op=sign_symbol(p.sign),
+                                pct=p.change_pct_text,
+                            )
+                            for p in parts
+                        ),
                     ),
                     result=sum(
                         (
@@ -620,10 +867,17 @@ class Analysis:
                 continue
             yield Derivation(
                 check="shares",
-                title=_("{product}各工艺路线比重之和，对照100%").format(
-                    product=localized(shares[0].product)
+                heading=Msg(
+                    gettext_noop("{product}各工艺路线比重之和，对照100%"),
+                    product=Name(shares[0].product),
                 ),
-                formula=" + ".join(f"{s.breakdown} {s.printed_value}" for s in shares),
+                expression=Join(
+                    " + ",
+                    (
+                        Fmt("{route} {value}", route=Source(s.breakdown), value=value_of(s))
+                        for s in shares
+                    ),
+                ),
                 result=sum((s.value for s in shares), Decimal(0)),
                 interval=Interval(
                     sum((value_interval(s).lo for s in shares), Decimal(0)),
@@ -647,8 +901,12 @@ class Analysis:
                     continue
                 yield Derivation(
                     check="previous",
-                    title=_("{year}年产能（产能 − 产能净增）").format(year=before),
-                    formula=f"{value_label(capacity)} − {value_label(f)}",
+                    heading=Msg(gettext_noop("{year}年产能（产能 − 产能净增）"), year=before),
+                    expression=Fmt(
+                        "{capacity} − {added}",
+                        capacity=value_label(capacity),
+                        added=value_label(f),
+                    ),
                     result=previous_from_abs(capacity.value, f.value),
                     interval=span(previous_from_abs, value_interval(capacity), value_interval(f)),
                     unit=f.unit,
@@ -657,8 +915,12 @@ class Analysis:
                 )
                 yield Derivation(
                     check="pct-from-abs",
-                    title=_("折合产能同比增长率"),
-                    formula=f"{value_label(f)} ÷ ({value_label(capacity)} − {value_label(f)}) × 100%",
+                    heading=Msg(gettext_noop("折合产能同比增长率")),
+                    expression=Fmt(
+                        "{added} ÷ ({capacity} − {added}) × 100%",
+                        capacity=value_label(capacity),
+                        added=value_label(f),
+                    ),
                     result=pct_from_abs(capacity.value, f.value),
                     interval=span(pct_from_abs, value_interval(capacity), value_interval(f)),
                     unit="%",
@@ -668,11 +930,15 @@ class Analysis:
                 continue
             if f.change_pct_text:
                 pct = printed_interval(f.change_pct_text)
-                op = sign_symbol(f.sign)
                 yield Derivation(
                     check="previous",
-                    title=_("{year}年数值（据变化率推算）").format(year=before),
-                    formula=f"{value_label(f)} ÷ (1 {op} {f.change_pct_text}%)",
+                    heading=Msg(gettext_noop("{year}年数值（据变化率推算）"), year=before),
+                    expression=Fmt(
+                        "{value} ÷ (1 {op} {pct}%)",
+                        value=value_label(f),
+                        op=sign_symbol(f.sign),
+                        pct=f.change_pct_text,
+                    ),
                     result=previous_from_pct(f.value, Decimal(f.change_pct_text), f.sign),
                     interval=span(
                         lambda v, p, s=f.sign: previous_from_pct(v, p, s),
@@ -684,8 +950,13 @@ class Analysis:
                 )
                 yield Derivation(
                     check="abs-from-pct",
-                    title=_("折合变化量"),
-                    formula=f"{value_label(f)} − {value_label(f)} ÷ (1 {op} {f.change_pct_text}%)",
+                    heading=Msg(gettext_noop("折合变化量")),
+                    expression=Fmt(
+                        "{value} − {value} ÷ (1 {op} {pct}%)",
+                        value=value_label(f),
+                        op=sign_symbol(f.sign),
+                        pct=f.change_pct_text,
+                    ),
                     result=abs_from_pct(f.value, Decimal(f.change_pct_text), f.sign),
                     interval=span(
                         lambda v, p, s=f.sign: abs_from_pct(v, p, s),
@@ -698,11 +969,13 @@ class Analysis:
             if f.change_abs_text:
                 change = printed_interval(f.change_abs_text, approximate=f.change_is_approximate)
                 shown = label(f.change_abs_text, f.change_is_approximate)
-                op = sign_symbol(f.sign)
+                back = "−" if f.sign > 0 else "+"
                 yield Derivation(
                     check="previous",
-                    title=_("{year}年数值（据变化量推算）").format(year=before),
-                    formula=f"{value_label(f)} {'−' if f.sign > 0 else '+'} {shown}",
+                    heading=Msg(gettext_noop("{year}年数值（据变化量推算）"), year=before),
+                    expression=Fmt(
+                        "{value} {back} {change}", value=value_label(f), back=back, change=shown
+                    ),
                     result=previous_from_abs(f.value, Decimal(f.change_abs_text), f.sign),
                     interval=span(
                         lambda v, c, s=f.sign: previous_from_abs(v, c, s),
@@ -714,8 +987,14 @@ class Analysis:
                 )
                 yield Derivation(
                     check="pct-from-abs",
-                    title=_("折合变化率"),
-                    formula=f"{op}{shown} ÷ ({value_label(f)} {'−' if f.sign > 0 else '+'} {shown}) × 100%",
+                    heading=Msg(gettext_noop("折合变化率")),
+                    expression=Fmt(
+                        "{op}{change} ÷ ({value} {back} {change}) × 100%",
+                        op=sign_symbol(f.sign),
+                        change=shown,
+                        value=value_label(f),
+                        back=back,
+                    ),
                     result=pct_from_abs(f.value, Decimal(f.change_abs_text), f.sign),
                     interval=span(
                         lambda v, c, s=f.sign: pct_from_abs(v, c, s),
@@ -740,8 +1019,12 @@ class Analysis:
                 old, new = by_year[old_year], by_year[new_year]
                 yield Derivation(
                     check="growth",
-                    title=_("{old}年至{new}年的增幅").format(old=old_year, new=new_year),
-                    formula=f"({value_label(new)} − {value_label(old)}) ÷ {value_label(old)} × 100%",
+                    heading=Msg(gettext_noop("{old}年至{new}年的增幅"), old=old_year, new=new_year),
+                    expression=Fmt(
+                        "({new} − {old}) ÷ {old} × 100%",
+                        new=value_label(new),
+                        old=value_label(old),
+                    ),
                     result=pct_change(old.value, new.value),
                     interval=span(pct_change, value_interval(old), value_interval(new)),
                     unit="%",
@@ -758,8 +1041,10 @@ class Analysis:
                 continue
             yield Derivation(
                 check="route-capacity",
-                title=_("{route}产能（产能 × 比重）").format(route=f.breakdown),
-                formula=f"{value_label(capacity)} × {f.printed_value}",
+                heading=Msg(gettext_noop("{route}产能（产能 × 比重）"), route=Source(f.breakdown)),
+                expression=Fmt(
+                    "{capacity} × {share}", capacity=value_label(capacity), share=value_of(f)
+                ),
                 result=share_of(capacity.value, f.value),
                 interval=span(share_of, value_interval(capacity), value_interval(f)),
                 unit=capacity.unit,

@@ -3,11 +3,20 @@
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from industry import derived as d
 from industry.models import Figure, Indicator, Paragraph, Product, Section
 
 D = Decimal
+
+
+@pytest.fixture(autouse=True)
+def _chinese():
+    """Derivations are put into words in the active language, and a test client request to
+    an English page leaves English active in the thread; these tests read the Chinese."""
+    with translation.override("zh-hans"):
+        yield
 
 
 def close(value: Decimal, expected: str, places: int = 2) -> bool:
