@@ -27,6 +27,7 @@ ones the chlor-alkali article's figures allow.
 
 from __future__ import annotations
 
+import decimal
 import html
 import itertools
 import re
@@ -373,6 +374,11 @@ class Derivation:
     stated_text: str = ""
 
     @property
+    def is_computable(self) -> bool:
+        numbers = [self.result, self.interval.lo, self.interval.hi]
+        return all(isinstance(n, int) or n.is_finite() for n in numbers)
+
+    @property
     def is_check(self) -> bool:
         return self.stated is not None
 
@@ -493,18 +499,24 @@ class Analysis:
         for product in products.values():
             if product.parent_id:
                 self._variants[product.parent_id].append(product)
-        self.derivations: list[Derivation] = [
-            *self._restated(),
-            *self._changes(),
-            *self._utilisation(),
-            *self._consumption(),
-            *self._averages(),
-            *self._parts(),
-            *self._route_shares(),
-            *self._implied(),
-            *self._average_growth(),
-            *self._route_capacities(),
-        ]
+        # Figures an editor enters can make a formula meaningless (a capacity equal to its
+        # own net addition divides by zero): such a derivation is left out, not a crash.
+        with decimal.localcontext() as context:
+            context.traps[decimal.DivisionByZero] = False
+            context.traps[decimal.InvalidOperation] = False
+            derivations = [
+                *self._restated(),
+                *self._changes(),
+                *self._utilisation(),
+                *self._consumption(),
+                *self._averages(),
+                *self._parts(),
+                *self._route_shares(),
+                *self._implied(),
+                *self._average_growth(),
+                *self._route_capacities(),
+            ]
+        self.derivations: list[Derivation] = [d for d in derivations if d.is_computable]
         self._by_subject = defaultdict(list)
         self._involving = defaultdict(list)
         for derivation in self.derivations:

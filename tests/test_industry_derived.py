@@ -272,3 +272,23 @@ def test_the_seed_data_has_exactly_these_disagreements(seed):
     assert restated == {("caustic-soda", True), ("pvc", False)}
     assert all(c.agrees for c in analysis.checks if c.check == "utilisation")
     assert len(analysis.checks) == 23
+
+
+def test_a_degenerate_figure_is_left_out_of_the_derivations_not_a_crash(seed, client):
+    """An editor may enter figures that make a formula divide by zero."""
+    from industry.models import Figure
+    from industry.views import analyse_all
+
+    added = Figure.objects.get(
+        product__slug="pvc", indicator__slug="capacity-net-added", value_text="114"
+    )
+    capacity = Figure.objects.get(
+        product__slug="pvc", indicator__slug="capacity", value_text="2518", section=added.section
+    )
+    capacity.value_text = "114"
+    capacity.save()
+    analysis = analyse_all()
+    assert all(d.is_computable for d in analysis.derivations)
+    assert client.get(added.get_absolute_url()).status_code == 200
+    assert client.get("/industry/products/pvc/").status_code == 200
+    assert client.get("/industry/data-notes/").status_code == 200
