@@ -1063,3 +1063,36 @@ class Analysis:
                 subject=f,
                 inputs=(capacity,),
             )
+
+
+class ArticleAnalyses:
+    """The analyses of several articles, each on its own (an article's figures are only
+    checked against each other), answering as one Analysis does for the figures shown."""
+
+    def __init__(self, figures: Iterable):
+        by_article = defaultdict(list)
+        for figure in figures:
+            by_article[figure.paragraph.section.article_id].append(figure)
+        self.analyses = [Analysis(group) for group in by_article.values()]
+        self._of = {f.number: a for a in self.analyses for f in a.figures}
+        self.figures = sorted((f for a in self.analyses for f in a.figures), key=lambda f: f.number)
+
+    @property
+    def disagreements(self) -> list[Derivation]:
+        return [d for a in self.analyses for d in a.disagreements]
+
+    @property
+    def agreements(self) -> list[Derivation]:
+        return [d for a in self.analyses for d in a.agreements]
+
+    @property
+    def flagged_numbers(self) -> set[int]:
+        return {n for a in self.analyses for n in a.flagged_numbers}
+
+    def for_figure(self, figure) -> list[Derivation]:
+        analysis = self._of.get(figure.number)
+        return analysis.for_figure(figure) if analysis else []
+
+    def derived(self, figure, check: str) -> Derivation | None:
+        analysis = self._of.get(figure.number)
+        return analysis.derived(figure, check) if analysis else None

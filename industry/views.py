@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
 from industry.charts import charts_for
-from industry.derived import Analysis
+from industry.derived import ArticleAnalyses
 from industry.filters import FigureFilter
 from industry.models import (
     Action,
@@ -26,11 +26,6 @@ COMPANIES_PER_PAGE = 20
 HOME_COMPANIES = 10
 
 
-def analyse_all() -> Analysis:
-    """Checks compare figures across products and sections, so they look at all of them."""
-    return Analysis(Figure.objects.with_context())
-
-
 @dataclass
 class Checks:
     """What the pages about all figures need from the analysis; small enough to cache."""
@@ -45,8 +40,8 @@ def all_checks() -> Checks:
     figure, which a page should not do on every request as the knowledge base grows."""
 
     def compute() -> Checks:
-        analysis = analyse_all()
-        return Checks(analysis.disagreements, analysis.agreements, analysis.flagged_numbers)
+        analyses = ArticleAnalyses(Figure.objects.with_context())
+        return Checks(analyses.disagreements, analyses.agreements, analyses.flagged_numbers)
 
     return cached(["industry-checks"], compute)
 
@@ -61,10 +56,12 @@ def disagreement_count() -> int:
     return cached(["industry-disagreements"], lambda: len(all_checks().disagreements))
 
 
-def analyse_articles(figures) -> Analysis:
-    """The analysis of the articles these figures come from (checks never cross articles)."""
+def analyse_articles(figures) -> ArticleAnalyses:
+    """The analyses of the articles these figures come from."""
     articles = {f.paragraph.section.article_id for f in figures}
-    return Analysis(Figure.objects.with_context().filter(paragraph__section__article__in=articles))
+    return ArticleAnalyses(
+        Figure.objects.with_context().filter(paragraph__section__article__in=articles)
+    )
 
 
 @require_GET

@@ -52,3 +52,11 @@ def test_rebuild_search_restores_the_search_text(seed, capsys):
         )
     ) == {5, 8}
     assert "policies.Measure: 20 records analysed." in capsys.readouterr().out
+
+
+def test_synthetic_industry_pages_work(seed, client):
+    call_command("generate_synthetic", 20, seed=5)
+    product = Figure.objects.filter(product__slug__startswith="synthetic-").first().product
+    assert client.get(product.get_absolute_url()).status_code == 200
+    assert client.get("/industry/data-notes/").status_code == 200
+    assert client.get("/industry/figures/").status_code == 200
