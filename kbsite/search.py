@@ -7,8 +7,9 @@ bigrams (信贷支持 -> 信贷 贷支 支持), a lone character stays itself, L
 lowercased and numbers kept. Each searchable record stores that token stream for its
 title and its body (`search_title`, `search_body`), and the database indexes it natively:
 
-- PostgreSQL: a generated tsvector column `search_vector` (title weighted A, body B)
-  with a GIN index;
+- PostgreSQL: a generated tsvector column `search_vector` of the tokens with a GIN
+  index, which finds the rows holding every token of a query; LIKE on the stored token
+  streams then checks that they stand in order (see postgresql_match);
 - SQLite: an FTS5 table (unicode61 tokenizer) over the two columns, kept in sync by
   triggers.
 
@@ -92,11 +93,18 @@ class Query:
         parts += [f'{prefix}"{char}"' for char in self.chars]
         return " AND ".join(parts)
 
-    def tsquery(self, weight: str = "") -> str:
-        weight = f":{weight}" if weight else ""
-        parts = [" <-> ".join(f"'{token}'{weight}" for token in self.phrase)] if self.phrase else []
-        parts += [f"'{char}'{weight}" for char in self.chars]
-        return " & ".join(f"({part})" for part in parts)
+    def tsquery(self) -> str:
+        """Every token, anywhere: what PostgreSQL's GIN index answers exactly (without
+        positions or weights it need not re-read a row); `like_patterns` then checks
+        the order."""
+        return " & ".join(f"'{token}'" for token in dict.fromkeys([*self.phrase, *self.chars]))
+
+    def like_patterns(self) -> list[str]:
+        """LIKE patterns on a stored token stream: the phrase's tokens next to each other,
+        and each lone character as a token of its own."""
+        groups = [self.phrase] if self.phrase else []
+        groups += [(char,) for char in self.chars]
+        return [f"% {' '.join(group)} %" for group in groups]
 
 
 def fts_table(model) -> str:
@@ -125,12 +133,35 @@ class Matches(Lookup):
         lhs, lhs_params = self.process_lhs(compiler, connection)
         query, title_only = self.rhs.query, self.rhs.title_only
         if connection.vendor == "postgresql":
-            table = lhs.rsplit(".", 1)[0]
-            sql = f"{table}.\"search_vector\" @@ to_tsquery('simple', %s)"
-            return sql, [*lhs_params, query.tsquery("A" if title_only else "")]
+            sql, params = postgresql_match(lhs.rsplit(".", 1)[0], query, title_only)
+            return sql, [*lhs_params, *params]
         fts = fts_table(self.lhs.target.model)
         sql = f'{lhs} IN (SELECT rowid FROM "{fts}" WHERE "{fts}" MATCH %s)'
         return sql, [*lhs_params, query.fts5("search_title" if title_only else None)]
+
+
+def postgresql_match(table: str, query: Query, title_only: bool) -> tuple[str, list[str]]:
+    """SQL (and its parameters) true for a row of `table` whose tokens hold the query: the
+    GIN index finds the rows with every token, LIKE on the token streams checks that they
+    stand in order.
+
+    Checking order with LIKE rather than a phrase tsquery matters for speed: a phrase or
+    weight makes PostgreSQL re-read each candidate's stored tsvector (large, compressed,
+    out of line), while the token stream of a title is short and read in place."""
+    patterns = query.like_patterns()
+
+    def contains(column: str) -> str:
+        stream = f"(' ' || {table}.\"{column}\" || ' ')"
+        return " AND ".join(f"{stream} LIKE %s" for _ in patterns)
+
+    if title_only:
+        sql, params = contains("search_title"), patterns
+    else:
+        sql = f"(({contains('search_title')}) OR ({contains('search_body')}))"
+        params = [*patterns, *patterns]
+    # The cheap test first: the planner keeps this order when it walks the primary key.
+    sql = f"({sql} AND {table}.\"search_vector\" @@ to_tsquery('simple', %s))"
+    return sql, [*params, query.tsquery()]
 
 
 def match(queryset: QuerySet, query: Query, *, title_only: bool = False) -> QuerySet:
@@ -142,31 +173,30 @@ def match(queryset: QuerySet, query: Query, *, title_only: bool = False) -> Quer
 
 @dataclass
 class Ranked:
-    """One page of matches, title matches first, and how many there are of each sort
-    (counting stops past `cap`)."""
+    """One page of matches, title matches first, and whether more follow."""
 
     ids: list[int]
-    in_title: int
-    in_text_only: int
+    has_more: bool
 
 
-def ranked_ids(model, query: Query, offset: int, limit: int, cap: int) -> Ranked:
+def ranked_ids(model, query: Query, offset: int, limit: int) -> Ranked:
     """A page of ids of `model`'s records matching `query`: title matches first, then
     matches in the text only, newest first within each.
 
-    Every statement reads its index in id order and stops at LIMIT (SQLite's FTS5 keeps
-    its lists in rowid order; PostgreSQL walks the primary key or the GIN index, as its
-    statistics suggest), and counting stops past `cap`, so a page costs about the same
-    however large the table grows. Always four statements, whatever matches."""
+    No statement counts every match: each reads in id order and stops at its LIMIT (one
+    more than the page, to know whether another page follows), which SQLite's FTS5 and
+    PostgreSQL (walking the primary key for common words, the GIN index for rare ones)
+    answer without touching the rest. So a page costs about the same however large the
+    knowledge base grows. One statement (three on PostgreSQL, with the planner setting)."""
     if connection.vendor == "postgresql":
         table = connection.ops.quote_name(model._meta.db_table)
-        vector = f"{table}.\"search_vector\" @@ to_tsquery('simple', %s)"
+        title, title_params = postgresql_match(table, query, title_only=True)
+        anywhere, anywhere_params = postgresql_match(table, query, title_only=False)
         sources = {
-            "title": (f"FROM {table} WHERE {vector}", [query.tsquery("A")]),
-            # One tsquery, so that the planner sees it can use the GIN index for it.
+            "title": (f"FROM {table} WHERE {title}", title_params),
             "text": (
-                f"FROM {table} WHERE {vector}",
-                [f"{query.tsquery()} & !({query.tsquery('A')})"],
+                f"FROM {table} WHERE {anywhere} AND NOT {title}",
+                [*anywhere_params, *title_params],
             ),
         }
         column = "id"
@@ -178,29 +208,31 @@ def ranked_ids(model, query: Query, offset: int, limit: int, cap: int) -> Ranked
             "text": (f"FROM {table} WHERE {table} MATCH %s", [f"({anywhere}) NOT ({title})"]),
         }
         column = "rowid"
+    wanted = offset + limit + 1
+    # One statement: each part reads in id order and stops at its own LIMIT.
+    (title_sql, title_params), (text_sql, text_params) = sources["title"], sources["text"]
+    sql = (
+        f"SELECT * FROM (SELECT 0, {column} {title_sql} ORDER BY {column} DESC LIMIT %s) title "
+        f"UNION ALL SELECT * FROM (SELECT 1, {column} {text_sql} ORDER BY {column} DESC LIMIT %s) "
+        "text ORDER BY 1, 2 DESC"
+    )
+    params = [*title_params, wanted, *text_params, wanted]
     with connection.cursor() as cursor:
-        (title_from, title_params), (text_from, text_params) = sources["title"], sources["text"]
-        # Counting in id order too: for a common word the database then walks the primary
-        # key and stops at the cap, instead of reading the whole table.
-        cursor.execute(
-            f"SELECT (SELECT count(*) FROM (SELECT 1 {title_from} ORDER BY {column} LIMIT %s) a), "
-            f"(SELECT count(*) FROM (SELECT 1 {text_from} ORDER BY {column} LIMIT %s) b)",
-            [*title_params, cap + 1, *text_params, cap + 1],
-        )
-        in_title, in_text_only = cursor.fetchone()
-        text_offset = max(offset - in_title, 0)
-        text_limit = max(limit - max(in_title - offset, 0), 0)
-        cursor.execute(
-            f"SELECT {column} {title_from} ORDER BY {column} DESC LIMIT %s OFFSET %s",
-            [*title_params, limit, offset],
-        )
-        ids = [row[0] for row in cursor.fetchall()]
-        cursor.execute(
-            f"SELECT {column} {text_from} ORDER BY {column} DESC LIMIT %s OFFSET %s",
-            [*text_params, text_limit, text_offset],
-        )
-        ids += [row[0] for row in cursor.fetchall()]
-    return Ranked(ids[:limit], in_title, in_text_only)
+        if connection.vendor != "postgresql":
+            cursor.execute(sql, params)
+            ids = [row[1] for row in cursor.fetchall()]
+        else:
+            # Built for an index (the primary key or GIN); on a small table the planner would
+            # rather read everything, which stops being cheap as the table grows. A SET undone
+            # by RESET, or by the rollback of a failed transaction.
+            cursor.execute("SET enable_seqscan = off")
+            try:
+                cursor.execute(sql, params)
+                ids = [row[1] for row in cursor.fetchall()]
+            finally:
+                cursor.execute("RESET enable_seqscan")
+    page = ids[offset : offset + limit + 1]
+    return Ranked(page[:limit], len(page) > limit)
 
 
 # Migrations: the native index for a searchable model, on whichever database this is.
@@ -211,15 +243,16 @@ def index_sql(table: str, vendor: str) -> tuple[list[str], list[str]]:
     if vendor == "postgresql":
         return (
             [
+                # Tokens only, without positions or weights: order and place are checked
+                # with LIKE (see postgresql_match), and a small vector is cheap to read.
                 f'ALTER TABLE "{table}" ADD COLUMN "search_vector" tsvector GENERATED ALWAYS AS '
-                f"(setweight(to_tsvector('simple', \"search_title\"), 'A') || "
-                f"setweight(to_tsvector('simple', \"search_body\"), 'B')) STORED",
+                f"(strip(to_tsvector('simple', \"search_title\" || ' ' || \"search_body\"))) STORED",
                 f'CREATE INDEX "{table}_search_gin" ON "{table}" USING GIN ("search_vector")',
                 # Chinese bigrams are many; a longer statistics list lets the planner
                 # tell a common word (scan in id order) from a rare one (use the index).
                 f'ALTER TABLE "{table}" ALTER COLUMN "search_vector" SET STATISTICS 1000',
             ],
-            [f'ALTER TABLE "{table}" DROP COLUMN "search_vector"'],
+            [f'ALTER TABLE "{table}" DROP COLUMN IF EXISTS "search_vector"'],
         )
     fts = f"{table}_fts"
     return (
@@ -242,6 +275,20 @@ def index_sql(table: str, vendor: str) -> tuple[list[str], list[str]]:
         [f'DROP TABLE IF EXISTS "{fts}"']
         + [f'DROP TRIGGER IF EXISTS "{fts}_{t}"' for t in ("ai", "ad", "au")],
     )
+
+
+def recreate_postgresql_index(app_label: str, model_name: str):
+    """A RunPython for a migration that changes the PostgreSQL index: drop it, make it anew."""
+
+    def run(apps, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        table = apps.get_model(app_label, model_name)._meta.db_table
+        forward, backward = index_sql(table, "postgresql")
+        for statement in [*backward, *forward]:
+            schema_editor.execute(statement)
+
+    return run
 
 
 def create_search_index(app_label: str, model_name: str):

@@ -15,9 +15,8 @@ from kbsite import search
 from kbsite.search import HAN
 from policies.models import Measure
 
-# Counts stop here: beyond it a page says "1000+" instead of counting every match, so a
-# search for a common word costs the same however large the knowledge base grows.
-COUNT_CAP = 1000
+# Search pages are numbered up to here: deeper pages would read ever more of each index.
+MAX_PAGES = 50
 SNIPPET_CHARS = 90
 
 
@@ -69,20 +68,15 @@ KINDS_BY_KEY = {kind.key: kind for kind in KINDS}
 @dataclass
 class Results:
     kind: Kind
-    count: int  # capped: COUNT_CAP + 1 means "more than COUNT_CAP"
     hits: list
-
-    @property
-    def more_than_cap(self) -> bool:
-        return self.count > COUNT_CAP
+    has_more: bool  # whether more matches follow this page
 
 
 def ranked(kind: Kind, query: search.Query, offset: int, limit: int) -> Results:
     """A page of one kind's matches: title matches first (see search.ranked_ids)."""
-    page = search.ranked_ids(kind.model, query, offset, limit, COUNT_CAP)
+    page = search.ranked_ids(kind.model, query, offset, limit)
     objects = kind.queryset().in_bulk(page.ids)
-    count = min(page.in_title + page.in_text_only, COUNT_CAP + 1)
-    return Results(kind, count, [objects[pk] for pk in page.ids if pk in objects])
+    return Results(kind, [objects[pk] for pk in page.ids if pk in objects], page.has_more)
 
 
 def highlight_terms(text: str) -> list[str]:

@@ -12,6 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from kbsite import exports, search, site_search
+from kbsite.caching import cached
 from policies.models import Heading, Measure, Notice, Topic
 
 logger = logging.getLogger(__name__)
@@ -24,15 +25,20 @@ def home(request: HttpRequest) -> HttpResponse:
         "home.html",
         {
             "notices": Notice.objects.all()[:5],
-            "counts": {
-                "notices": Notice.objects.count(),
-                "headings": Heading.objects.count(),
-                "measures": Measure.objects.count(),
-                "topics": Topic.objects.count(),
-            },
+            # Counting a large table reads all of it: once per change of the data.
+            "counts": cached(["home counts"], home_counts),
             "topics": Topic.objects.all(),
         },
     )
+
+
+def home_counts() -> dict[str, int]:
+    return {
+        "notices": Notice.objects.count(),
+        "headings": Heading.objects.count(),
+        "measures": Measure.objects.count(),
+        "topics": Topic.objects.count(),
+    }
 
 
 @login_not_required
@@ -82,14 +88,16 @@ def site_search_view(request: HttpRequest) -> HttpResponse:
     context = {"form": form, "q": text, "query": query, "terms": site_search.highlight_terms(text)}
     if query and kind_key:
         kind = site_search.KINDS_BY_KEY[kind_key]
-        page_number = parse_page(
-            request.GET.get("page"), last=site_search.COUNT_CAP // RESULTS_PER_PAGE
-        )
-        results = site_search.ranked(
-            kind, query, (page_number - 1) * RESULTS_PER_PAGE, RESULTS_PER_PAGE
-        )
+        page_number = parse_page(request.GET.get("page"), last=site_search.MAX_PAGES)
+        offset = (page_number - 1) * RESULTS_PER_PAGE
+        results = site_search.ranked(kind, query, offset, RESULTS_PER_PAGE)
         context.update(
-            kind=kind, results=results, page_number=page_number, pages=pages_for(results.count)
+            kind=kind,
+            results=results,
+            page_number=page_number,
+            first=offset + 1,
+            last=offset + len(results.hits),
+            has_next=results.has_more and page_number < site_search.MAX_PAGES,
         )
     elif query:
         context["groups"] = [
@@ -109,10 +117,6 @@ def parse_page(raw: str | None, *, last: int) -> int:
     except ValueError:
         return 1
     return min(max(number, 1), last)
-
-
-def pages_for(count: int) -> int:
-    return max(1, -(-min(count, site_search.COUNT_CAP) // RESULTS_PER_PAGE))
 
 
 @require_GET

@@ -27,6 +27,15 @@ def test_home_shows_counts_and_entry_points(client, seed, django_assert_max_num_
     assertContains(response, reverse("industry:home"))
 
 
+def test_home_counts_follow_an_edit(client, seed):
+    """The counts are cached, until the data changes."""
+    assertContains(client.get("/"), "<strong>20</strong> 条支持措施", html=False)
+    measure = Measure.objects.get(number=20)
+    measure.pk, measure.number = None, 21
+    measure.save()
+    assertContains(client.get("/"), "<strong>21</strong> 条支持措施", html=False)
+
+
 def test_notice_list(client, seed, django_assert_max_num_queries):
     with django_assert_max_num_queries(4):
         response = client.get(reverse("policies:notice-list"))

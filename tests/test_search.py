@@ -110,6 +110,7 @@ def test_search_page_groups_ranks_and_highlights(seed, client, django_assert_max
     with django_assert_max_num_queries(20):
         response = client.get(reverse("search"), {"q": "贷款"})
     assertContains(response, "支持措施 · 2 条")
+    assert [g.has_more for g in response.context["groups"]][0] is False
     assertContains(response, "<mark>贷款</mark>", html=False)
 
 
@@ -133,7 +134,13 @@ def test_search_results_paginate_by_kind(client, make_measures):
     response = client.get(reverse("search"), {"q": "融资担保", "kind": "measure", "page": 3})
     assert response.status_code == 200
     assert len(response.context["results"].hits) == 5
-    assertContains(response, "第 3 / 3 页")
+    assertContains(response, "第 3 页")
+    assertContains(response, "第 41–45 条")
+    assert 'rel="next"' not in response.content.decode()
+    response = client.get(reverse("search"), {"q": "融资担保", "kind": "measure", "page": 2})
+    assert 'rel="next"' in response.content.decode()
+    overview = client.get(reverse("search"), {"q": "融资担保"})
+    assertContains(overview, "超过 5 条")
 
 
 def test_snippets_escape_stored_markup(client, make_measures):
