@@ -1,6 +1,8 @@
 import pytest
+from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.core.management import call_command
+from django.utils import translation
 
 from policies.models import Heading, Measure, Notice, Topic
 
@@ -9,6 +11,15 @@ from policies.models import Heading, Measure, Notice, Topic
 def _fresh_cache():
     # Cache keys carry the data version, which restarts with every test's database.
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    # A request to an English page leaves English active in this thread: reverse() and
+    # gettext outside a request would then give English to the next test.
+    translation.activate(django_settings.LANGUAGE_CODE)
+    yield
+    translation.activate(django_settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)

@@ -205,6 +205,25 @@ def test_figure_detail_shows_sentence_paragraph_and_derivations(
     assert_csp_safe(response)
 
 
+@pytest.mark.parametrize(
+    "language, flag, year_added",
+    [("zh-hans", "编者据上下文", "（2019）"), ("en", "editorial, from context", "(2019)")],
+)
+def test_figure_periods_say_which_words_are_the_sources(client, seed, language, flag, year_added):
+    """The period as printed; the year added when the period does not say it; a year read
+    from the context flagged as the editor's."""
+    prefix = "/en" if language == "en" else ""
+    response = client.get(f"{prefix}/industry/figures/?sort=")
+    rows = {
+        int(number): row
+        for number, row in re.findall(r'<tr id="figure-(\d+)">(.*?)</tr>', response.text, re.S)
+    }
+    assert '<span lang="zh-Hans">2019年底</span>' in rows[2] and flag not in rows[2]
+    assert '<span lang="zh-Hans">目前</span> <span class="meta">' in rows[1]
+    assert year_added in rows[1] and flag not in rows[1]
+    assert "2019" in rows[3] and f">{flag}" in rows[3]
+
+
 def test_figure_detail_says_when_a_check_agrees(client, seed):
     rate = Figure.objects.get(product__slug="caustic-soda", indicator__slug="operating-rate")
     response = client.get(rate.get_absolute_url())
