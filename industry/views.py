@@ -22,6 +22,15 @@ from kbsite import exports
 from kbsite.caching import cached
 
 FIGURES_PER_PAGE = 50
+LONG_TEXTS = [
+    "sentence",
+    "note",
+    "search_title",
+    "search_body",
+    "paragraph__text",
+    "paragraph__search_title",
+    "paragraph__search_body",
+]
 COMPANIES_PER_PAGE = 20
 HOME_COMPANIES = 10
 
@@ -108,7 +117,10 @@ def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_GET
 def figure_list(request: HttpRequest) -> HttpResponse:
-    f = FigureFilter(request.GET, queryset=Figure.objects.with_context().in_reading_order())
+    # The rows link to the sentence and the paragraph but do not show them: the long texts
+    # stay in the database.
+    figures = Figure.objects.for_table().in_reading_order().defer(*LONG_TEXTS)
+    f = FigureFilter(request.GET, queryset=figures)
     if not f.is_valid():
         return render(
             request,
