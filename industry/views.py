@@ -22,15 +22,6 @@ from kbsite import exports
 from kbsite.caching import cached
 
 FIGURES_PER_PAGE = 50
-LONG_TEXTS = [
-    "sentence",
-    "note",
-    "search_title",
-    "search_body",
-    "paragraph__text",
-    "paragraph__search_title",
-    "paragraph__search_body",
-]
 COMPANIES_PER_PAGE = 20
 HOME_COMPANIES = 10
 
@@ -117,10 +108,7 @@ def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_GET
 def figure_list(request: HttpRequest) -> HttpResponse:
-    # The rows link to the sentence and the paragraph but do not show them: the long texts
-    # stay in the database.
-    figures = Figure.objects.for_table().in_reading_order().defer(*LONG_TEXTS)
-    f = FigureFilter(request.GET, queryset=figures)
+    f = FigureFilter(request.GET, queryset=Figure.objects.for_table().in_reading_order())
     if not f.is_valid():
         return render(
             request,

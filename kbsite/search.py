@@ -228,19 +228,18 @@ def ranked_ids(model, query: Query, offset: int, limit: int) -> Ranked:
         "text ORDER BY 1, 2 DESC"
     )
     params = [*title_params, wanted, *text_params, wanted]
+    postgresql = connection.vendor == "postgresql"
     with connection.cursor() as cursor:
-        if connection.vendor != "postgresql":
+        # On PostgreSQL: built for an index (the primary key or GIN); on a small table the
+        # planner would rather read everything, which stops being cheap as the table grows.
+        # A SET undone by RESET, or by the rollback of a failed transaction.
+        if postgresql:
+            cursor.execute("SET enable_seqscan = off")
+        try:
             cursor.execute(sql, params)
             ids = [row[1] for row in cursor.fetchall()]
-        else:
-            # Built for an index (the primary key or GIN); on a small table the planner would
-            # rather read everything, which stops being cheap as the table grows. A SET undone
-            # by RESET, or by the rollback of a failed transaction.
-            cursor.execute("SET enable_seqscan = off")
-            try:
-                cursor.execute(sql, params)
-                ids = [row[1] for row in cursor.fetchall()]
-            finally:
+        finally:
+            if postgresql:
                 cursor.execute("RESET enable_seqscan")
     page = ids[offset : offset + limit + 1]
     return Ranked(page[:limit], len(page) > limit)
