@@ -142,12 +142,12 @@ def site_environment(database_url: str, port: int, pool: bool) -> dict[str, str]
     }
 
 
-def manage(env: dict, *args: str) -> None:
+def manage(env: dict, *args: str, script: str = "manage.py") -> None:
     result = subprocess.run(
-        [PYTHON, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True
+        [PYTHON, script, *args], cwd=ROOT, env=env, capture_output=True, text=True
     )
     if result.returncode:
-        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stderr}")
+        raise RuntimeError(f"{script} {' '.join(args)} failed:\n{result.stderr}")
 
 
 def static_files_are_collected() -> bool:
@@ -166,7 +166,7 @@ def build_database(pg: Postgres, name: str, synthetic: int) -> str:
     manage(env, "migrate", "--noinput")
     manage(env, "seed")
     if synthetic:
-        manage(env, "generate_synthetic", str(synthetic))
+        manage(env, str(synthetic), script="bench/synthetic.py")
     if not static_files_are_collected():  # as `make serve` does; the pages need the manifest
         manage(env, "collectstatic", "--noinput", "--verbosity", "0")
     with pg.connect(name) as conn:

@@ -48,12 +48,12 @@ def environment(url: str) -> dict:
     }
 
 
-def manage(env: dict, *args: str) -> str:
+def manage(env: dict, *args: str, script: str = "manage.py") -> str:
     result = subprocess.run(
-        [PYTHON, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True
+        [PYTHON, script, *args], cwd=ROOT, env=env, capture_output=True, text=True
     )
     if result.returncode:
-        sys.exit(f"manage.py {' '.join(args)} failed:\n{result.stderr}")
+        sys.exit(f"{script} {' '.join(args)} failed:\n{result.stderr}")
     return result.stdout
 
 
@@ -80,7 +80,8 @@ def build(vendor: str, measures: int) -> str:
     env = environment(url)
     manage(env, "migrate", "--noinput")
     manage(env, "seed")
-    manage(env, "generate_synthetic", str(measures // 20 - 1))  # the seed notice holds 20
+    # The seed notice holds 20 measures.
+    manage(env, str(measures // 20 - 1), script="bench/synthetic.py")
     if vendor == "postgresql":
         import psycopg
 

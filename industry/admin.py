@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
+from core.admin import KnowledgeAdmin, TermAdmin, VersionLockMixin
 from industry.models import (
     Action,
     ActionKind,
@@ -14,7 +15,6 @@ from industry.models import (
     Product,
     Section,
 )
-from kbsite.admin import KnowledgeAdmin, VersionLockMixin
 
 FIGURE_FIELDS = [
     "number",
@@ -64,9 +64,6 @@ class ArticleAdmin(KnowledgeAdmin):
     search_fields = ["title", "author"]
     inlines = [SectionInline]
 
-    def view_on_site(self, obj):
-        return obj.get_absolute_url()
-
 
 class ParagraphInline(VersionLockMixin, admin.StackedInline):
     model = Paragraph
@@ -115,9 +112,6 @@ class SectionAdmin(KnowledgeAdmin):
         "editorial_note",
     ]
 
-    def view_on_site(self, obj):
-        return obj.get_absolute_url()
-
 
 @admin.register(Paragraph)
 class ParagraphAdmin(KnowledgeAdmin):
@@ -139,30 +133,18 @@ class ParagraphAdmin(KnowledgeAdmin):
     def figure_count(self, obj):
         return obj.figure_count
 
-    def view_on_site(self, obj):
-        return obj.get_absolute_url()
-
-
-class ClassificationAdmin(KnowledgeAdmin):
-    list_display = ["name", "name_en", "slug", "position"]
-    search_fields = ["name", "name_en", "slug"]
-    prepopulated_fields = {"slug": ["name_en"]}
-
 
 @admin.register(Product)
-class ProductAdmin(ClassificationAdmin):
+class ProductAdmin(TermAdmin):
     list_display = ["name", "name_en", "parent", "aliases", "slug", "position"]
     list_filter = ["parent"]
     list_select_related = ["parent"]
     search_fields = ["name", "name_en", "aliases", "slug"]
     autocomplete_fields = ["parent"]
 
-    def view_on_site(self, obj):
-        return obj.get_absolute_url()
 
-
-admin.site.register(Indicator, ClassificationAdmin)
-admin.site.register(ActionKind, ClassificationAdmin)
+admin.site.register(Indicator, TermAdmin)
+admin.site.register(ActionKind, TermAdmin)
 
 
 @admin.register(Figure)
@@ -220,9 +202,6 @@ class FigureAdmin(KnowledgeAdmin):
     def printed_value(self, obj):
         return obj.printed_value
 
-    def view_on_site(self, obj):
-        return obj.get_absolute_url()
-
 
 class ActionInline(VersionLockMixin, admin.StackedInline):
     model = Action
@@ -268,9 +247,6 @@ class CompanyAdmin(KnowledgeAdmin):
     def action_count(self, obj):
         return obj.action_count
 
-    def view_on_site(self, obj):
-        return obj.get_absolute_url()
-
 
 @admin.register(Action)
 class ActionAdmin(KnowledgeAdmin):
@@ -307,9 +283,6 @@ class ActionAdmin(KnowledgeAdmin):
     @admin.display(description=_("数量（照原文）"))
     def printed_quantity(self, obj):
         return obj.printed_quantity
-
-    def view_on_site(self, obj):
-        return obj.get_absolute_url()
 
 
 @admin.register(Place)

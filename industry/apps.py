@@ -5,3 +5,9 @@ class IndustryConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "industry"
     verbose_name = "行业资讯"
+
+    # What this app contributes to the knowledge base (see core.apps). Its seed fixture
+    # links actions to policy measures, so it loads after the policies app's.
+    knowledge_base = True
+    seed_fixture = "industry.json"
+    editor_models = ["figure", "company", "action", "product", "indicator", "actionkind", "place"]

@@ -2,10 +2,10 @@ import django_filters
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from core.facets import FacetedFilterSet
+from core.widgets import BilingualSelect
 from industry.derived import localized
 from industry.models import Figure, Indicator, Product, Section
-from kbsite.facets import FacetedFilterSet
-from kbsite.widgets import BilingualSelect
 
 
 class StableOrderingFilter(django_filters.OrderingFilter):

@@ -1,6 +1,6 @@
 """The bulletin's industry columns: two articles, the figures one states, the actions the other tells.
 
-Text fields marked 照原文 hold the bulletin verbatim (see kbsite.sourcetext); everything else
+Text fields marked 照原文 hold the bulletin verbatim (tests/sourcetext.py proves it); everything else
 (English names, years read from context, classifications, links to policy measures) is editorial.
 """
 
@@ -14,17 +14,13 @@ from django.db.models import Count, Q, Sum
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from kbsite.models import Searchable, Versioned
+from core.models import NaturalKeyManager, Searchable, Term, Versioned
+from core.search import SearchableQuerySet
 from policies.models import Measure
 
 # A number as the bulletin prints it: digits with an optional decimal part, no sign.
 PRINTED_NUMBER = RegexValidator(r"^\d+(\.\d+)?$", _("请照原文填写数字，例如 4380、6270.8。"))
 APPROXIMATE_QUALIFIERS = {"约", "近"}
-
-
-class SlugNaturalKeyManager(models.Manager):
-    def get_by_natural_key(self, slug):
-        return self.get(slug=slug)
 
 
 class Article(Versioned):
@@ -55,8 +51,6 @@ class Article(Versioned):
         help_text=_("本库所据的刊物及栏目（编者说明）。"),
     )
 
-    objects = SlugNaturalKeyManager()
-
     class Meta:
         verbose_name = _("文章")
         verbose_name_plural = _("文章")
@@ -65,16 +59,8 @@ class Article(Versioned):
     def __str__(self) -> str:
         return self.title
 
-    def natural_key(self):
-        return (self.slug,)
-
     def get_absolute_url(self) -> str:
         return reverse("industry:article-detail", args=[self.slug])
-
-
-class SectionManager(models.Manager):
-    def get_by_natural_key(self, article_slug, anchor):
-        return self.get(article__slug=article_slug, anchor=anchor)
 
 
 class Section(Versioned):
@@ -126,7 +112,7 @@ class Section(Versioned):
         help_text=_("编者对原文编排的说明（例如编号重复），页面上标为编者注。"),
     )
 
-    objects = SectionManager()
+    natural_key_fields = ("article__slug", "anchor")
 
     class Meta:
         verbose_name = _("部分")
@@ -143,11 +129,6 @@ class Section(Versioned):
 
     def __str__(self) -> str:
         return self.printed_heading or str(_("导语"))
-
-    def natural_key(self):
-        return (*self.article.natural_key(), self.anchor)
-
-    natural_key.dependencies = ["industry.article"]
 
     def clean(self):
         if self.parent_id:
@@ -182,18 +163,6 @@ class Section(Versioned):
         return f"{self.article.get_absolute_url()}#{self.anchor}"
 
 
-class ParagraphManager(models.Manager):
-    def for_search(self):
-        return self.select_related("section__article").defer("search_title", "search_body")
-
-    def get_by_natural_key(self, article_slug, section_anchor, position):
-        return self.get(
-            section__article__slug=article_slug,
-            section__anchor=section_anchor,
-            position=position,
-        )
-
-
 class Paragraph(Searchable, Versioned):
     section = models.ForeignKey(
         Section,
@@ -204,7 +173,10 @@ class Paragraph(Searchable, Versioned):
     position = models.PositiveSmallIntegerField(_("次序"))
     text = models.TextField(_("正文"), help_text=_("一个自然段，照原文逐字录入。"))
 
-    objects = ParagraphManager()
+    objects = NaturalKeyManager.from_queryset(SearchableQuerySet)()
+
+    natural_key_fields = ("section__article__slug", "section__anchor", "position")
+    search_related = ("section__article",)
 
     class Meta:
         verbose_name = _("段落")
@@ -222,11 +194,6 @@ class Paragraph(Searchable, Versioned):
     def __str__(self) -> str:
         return f"{self.section} ¶{self.position}"
 
-    def natural_key(self):
-        return (*self.section.natural_key(), self.position)
-
-    natural_key.dependencies = ["industry.section"]
-
     def search_document(self) -> tuple[str, str]:
         return self.section.printed_heading, self.text
 
@@ -238,12 +205,10 @@ class Paragraph(Searchable, Versioned):
         return f"{self.section.article.get_absolute_url()}#{self.anchor}"
 
 
-class Product(Versioned):
-    slug = models.SlugField(_("网址标识"), max_length=60, unique=True)
+class Product(Term):
     name = models.CharField(
         _("中文名称"), max_length=60, unique=True, help_text=_("照原文，例如 烧碱。")
     )
-    name_en = models.CharField(_("英文名称"), max_length=100, help_text=_("编者所译。"))
     aliases = models.CharField(
         _("原文中的其他写法"),
         max_length=100,
@@ -259,53 +224,29 @@ class Product(Versioned):
         verbose_name=_("所属产品"),
         help_text=_("分项产品所属的产品，例如 固碱、液碱 属于 烧碱。"),
     )
-    position = models.PositiveSmallIntegerField(_("次序"), default=0)
-    description = models.CharField(_("说明"), max_length=300, blank=True, help_text=_("编者说明。"))
 
-    objects = SlugNaturalKeyManager()
-
-    class Meta:
+    class Meta(Term.Meta):
         verbose_name = _("产品")
         verbose_name_plural = _("产品")
-        ordering = ["position", "slug"]
-
-    def __str__(self) -> str:
-        return self.name
-
-    def natural_key(self):
-        return (self.slug,)
 
     def get_absolute_url(self) -> str:
         return reverse("industry:product-detail", args=[self.slug])
 
 
-class Indicator(Versioned):
+class Indicator(Term):
     slug = models.SlugField(
         _("网址标识"),
         max_length=60,
         unique=True,
         help_text=_("编者推算按此标识识别指标（例如 capacity、output），请勿修改。"),
     )
-    name = models.CharField(_("中文名称"), max_length=60, unique=True)
-    name_en = models.CharField(_("英文名称"), max_length=100, help_text=_("编者所译。"))
-    position = models.PositiveSmallIntegerField(_("次序"), default=0)
-    description = models.CharField(_("说明"), max_length=300, blank=True, help_text=_("编者说明。"))
 
-    objects = SlugNaturalKeyManager()
-
-    class Meta:
+    class Meta(Term.Meta):
         verbose_name = _("指标")
         verbose_name_plural = _("指标")
-        ordering = ["position", "slug"]
-
-    def __str__(self) -> str:
-        return self.name
-
-    def natural_key(self):
-        return (self.slug,)
 
 
-class FigureQuerySet(models.QuerySet):
+class FigureQuerySet(SearchableQuerySet):
     # Only the search index reads these token streams; no page shows them.
     SEARCH_STREAMS = (
         "search_title",
@@ -316,9 +257,7 @@ class FigureQuerySet(models.QuerySet):
 
     def with_context(self):
         """What a figure row shows and links to, without a query per row."""
-        return self.select_related(
-            "product", "indicator", "section__parent", "paragraph__section__article"
-        ).defer(*self.SEARCH_STREAMS)
+        return self.for_search().defer(*self.SEARCH_STREAMS)
 
     def for_table(self):
         """The figures table's rows, which link to the sentence and the paragraph but do not
@@ -333,16 +272,8 @@ class FigureQuerySet(models.QuerySet):
     def in_reading_order(self):
         return self.order_by("number")
 
-    def for_search(self):
-        return self.with_context()
-
     def years(self) -> list[int]:
         return list(self.order_by("year").values_list("year", flat=True).distinct())
-
-
-class FigureManager(models.Manager.from_queryset(FigureQuerySet)):
-    def get_by_natural_key(self, number):
-        return self.get(number=number)
 
 
 class Figure(Searchable, Versioned):
@@ -460,7 +391,10 @@ class Figure(Searchable, Versioned):
     )
     note = models.TextField(_("编者注"), blank=True)
 
-    objects = FigureManager()
+    objects = NaturalKeyManager.from_queryset(FigureQuerySet)()
+
+    natural_key_fields = ("number",)
+    search_related = ("product", "indicator", "section__parent", "paragraph__section__article")
 
     class Meta:
         verbose_name = _("数据")
@@ -483,11 +417,6 @@ class Figure(Searchable, Versioned):
     def __str__(self) -> str:
         breakdown = f"（{self.breakdown}）" if self.breakdown else ""
         return f"#{self.number} {self.product}{self.indicator}{breakdown} {self.printed_value}"
-
-    def natural_key(self):
-        return (self.number,)
-
-    natural_key.dependencies = ["industry.paragraph", "industry.product"]
 
     def search_document(self) -> tuple[str, str]:
         names = [
@@ -537,17 +466,9 @@ class Figure(Searchable, Versioned):
         return reverse("industry:figure-detail", args=[self.number])
 
 
-class CompanyQuerySet(models.QuerySet):
+class CompanyQuerySet(SearchableQuerySet):
     def with_story(self):
         return self.select_related("story__article")
-
-    def for_search(self):
-        return self.with_story().defer("search_title", "search_body")
-
-
-class CompanyManager(models.Manager.from_queryset(CompanyQuerySet)):
-    def get_by_natural_key(self, slug):
-        return self.get(slug=slug)
 
 
 class Company(Searchable, Versioned):
@@ -591,7 +512,9 @@ class Company(Searchable, Versioned):
         limit_choices_to={"kind": Section.Kind.STORY},
     )
 
-    objects = CompanyManager()
+    objects = NaturalKeyManager.from_queryset(CompanyQuerySet)()
+
+    search_related = ("story__article",)
 
     class Meta:
         verbose_name = _("企业")
@@ -601,11 +524,6 @@ class Company(Searchable, Versioned):
     def __str__(self) -> str:
         return self.name
 
-    def natural_key(self):
-        return (self.slug,)
-
-    natural_key.dependencies = ["industry.section"]
-
     def search_document(self) -> tuple[str, str]:
         return f"{self.name} {self.aliases} {self.name_en}", f"{self.province} {self.city}"
 
@@ -613,32 +531,14 @@ class Company(Searchable, Versioned):
         return reverse("industry:company-detail", args=[self.slug])
 
 
-class ActionKind(Versioned):
-    slug = models.SlugField(_("网址标识"), max_length=60, unique=True)
-    name = models.CharField(_("中文名称"), max_length=60, unique=True)
-    name_en = models.CharField(_("英文名称"), max_length=100, help_text=_("编者所译。"))
-    position = models.PositiveSmallIntegerField(_("次序"), default=0)
+class ActionKind(Term):
     description = models.CharField(
         _("说明"), max_length=300, blank=True, help_text=_("何种行动归入此类（编者说明）。")
     )
 
-    objects = SlugNaturalKeyManager()
-
-    class Meta:
+    class Meta(Term.Meta):
         verbose_name = _("行动类别")
         verbose_name_plural = _("行动类别")
-        ordering = ["position", "slug"]
-
-    def __str__(self) -> str:
-        return self.name
-
-    def natural_key(self):
-        return (self.slug,)
-
-
-class PlaceManager(models.Manager):
-    def get_by_natural_key(self, name):
-        return self.get(name=name)
 
 
 class Place(Versioned):
@@ -650,7 +550,7 @@ class Place(Versioned):
         _("次序"), default=0, help_text=_("在原文中首次出现的次序，列表按此排列。")
     )
 
-    objects = PlaceManager()
+    natural_key_fields = ("name",)
 
     class Meta:
         verbose_name = _("地点")
@@ -660,17 +560,11 @@ class Place(Versioned):
     def __str__(self) -> str:
         return self.name
 
-    def natural_key(self):
-        return (self.name,)
 
-
-class ActionQuerySet(models.QuerySet):
+class ActionQuerySet(SearchableQuerySet):
     def with_company(self):
         """What a row naming the company needs (the measure page prefetches this)."""
         return self.select_related("company", "kind")
-
-    def for_search(self):
-        return self.with_company().defer("search_title", "search_body")
 
     def with_context(self):
         return self.select_related(
@@ -692,11 +586,6 @@ class ActionQuerySet(models.QuerySet):
             )
             .order_by("kind__position", "kind__slug", "unit")
         )
-
-
-class ActionManager(models.Manager.from_queryset(ActionQuerySet)):
-    def get_by_natural_key(self, company_slug, position):
-        return self.get(company__slug=company_slug, position=position)
 
 
 class Action(Searchable, Versioned):
@@ -786,7 +675,10 @@ class Action(Searchable, Versioned):
     )
     note = models.TextField(_("编者注"), blank=True)
 
-    objects = ActionManager()
+    objects = NaturalKeyManager.from_queryset(ActionQuerySet)()
+
+    natural_key_fields = ("company__slug", "position")
+    search_related = ("company", "kind")
 
     class Meta:
         verbose_name = _("企业行动")
@@ -808,15 +700,6 @@ class Action(Searchable, Versioned):
 
     def __str__(self) -> str:
         return f"{self.company}：{self.kind}"
-
-    def natural_key(self):
-        return (*self.company.natural_key(), self.position)
-
-    natural_key.dependencies = [
-        "industry.company",
-        "industry.paragraph",
-        "policies.measure",
-    ]
 
     def clean(self):
         if self.paragraph_id and self.sentence and self.sentence not in self.paragraph.text:

@@ -6,6 +6,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
+from core import exports
+from core.caching import cached
+from core.facets import faceted_list, invalid_filter
 from industry.charts import charts_for
 from industry.derived import ArticleAnalyses
 from industry.filters import FigureFilter
@@ -18,8 +21,6 @@ from industry.models import (
     Product,
     Section,
 )
-from kbsite import exports
-from kbsite.caching import cached
 
 FIGURES_PER_PAGE = 50
 COMPANIES_PER_PAGE = 20
@@ -109,21 +110,12 @@ def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def figure_list(request: HttpRequest) -> HttpResponse:
     f = FigureFilter(request.GET, queryset=Figure.objects.for_table().in_reading_order())
-    if not f.is_valid():
-        return render(
-            request,
-            "industry/figure_list.html",
-            {"filter": f, "page": None},
-            status=400,
-        )
-    f.label_choices_with_counts()
-    paginator = Paginator(f.qs, FIGURES_PER_PAGE)
-    paginator.count = f.cached_count()
-    page = paginator.get_page(request.GET.get("page"))
-    return render(
+    return faceted_list(
         request,
+        f,
         "industry/figure_list.html",
-        {"filter": f, "page": page, "flagged": flagged_numbers()},
+        per_page=FIGURES_PER_PAGE,
+        context=lambda: {"flagged": flagged_numbers()},
     )
 
 
@@ -212,31 +204,31 @@ def data_notes(request: HttpRequest) -> HttpResponse:
     )
 
 
-FIGURE_COLUMNS = [
-    "number",
-    "product",
-    "product_en",
-    "indicator",
-    "indicator_en",
-    "breakdown",
-    "year",
-    "period_as_printed",
-    "value",
-    "value_as_printed",
-    "unit",
-    "approximate",
-    "change_direction",
-    "change_abs",
-    "change_pct",
-    "change_approximate",
-    "change_as_printed",
-    "basis",
-    "sentence",
-    "article",
-    "section",
-    "source_url",
-    "url",
-]
+FIGURE_COLUMNS: exports.Columns = {
+    "number": lambda f: f.number,
+    "product": lambda f: f.product.name,
+    "product_en": lambda f: f.product.name_en,
+    "indicator": lambda f: f.indicator.name,
+    "indicator_en": lambda f: f.indicator.name_en,
+    "breakdown": lambda f: f.breakdown,
+    "year": lambda f: f.year,
+    "period_as_printed": lambda f: f.period_text,
+    "value": lambda f: f.value,
+    "value_as_printed": lambda f: f.value_text,
+    "unit": lambda f: f.unit,
+    "approximate": lambda f: f.is_approximate,
+    "change_direction": lambda f: f.change_direction,
+    "change_abs": lambda f: f.change_abs_text,
+    "change_pct": lambda f: f.change_pct_text,
+    "change_approximate": lambda f: f.change_is_approximate,
+    "change_as_printed": lambda f: f.change_as_printed,
+    "basis": lambda f: f.basis,
+    "sentence": lambda f: f.sentence,
+    "article": lambda f: f.paragraph.section.article.title,
+    "section": lambda f: f.section.short_label,
+    "source_url": exports.Link(lambda f: f.paragraph.get_absolute_url()),
+    "url": exports.Link(lambda f: f.get_absolute_url()),
+}
 
 
 @require_GET
@@ -244,103 +236,55 @@ def figure_export(request: HttpRequest, fmt: str) -> HttpResponse:
     """The figures table as CSV or JSON: every row of the current filter and sort."""
     f = FigureFilter(request.GET, queryset=Figure.objects.with_context().in_reading_order())
     if not f.is_valid():
-        return render(request, "industry/figure_list.html", {"filter": f, "page": None}, status=400)
-
-    def rows(absolute):
-        for figure in f.qs.iterator(chunk_size=exports.CHUNK):
-            yield {
-                "number": figure.number,
-                "product": figure.product.name,
-                "product_en": figure.product.name_en,
-                "indicator": figure.indicator.name,
-                "indicator_en": figure.indicator.name_en,
-                "breakdown": figure.breakdown,
-                "year": figure.year,
-                "period_as_printed": figure.period_text,
-                "value": figure.value,
-                "value_as_printed": figure.value_text,
-                "unit": figure.unit,
-                "approximate": figure.is_approximate,
-                "change_direction": figure.change_direction,
-                "change_abs": figure.change_abs_text,
-                "change_pct": figure.change_pct_text,
-                "change_approximate": figure.change_is_approximate,
-                "change_as_printed": figure.change_as_printed,
-                "basis": figure.basis,
-                "sentence": figure.sentence,
-                "article": figure.paragraph.section.article.title,
-                "section": figure.section.short_label,
-                "source_url": absolute(figure.paragraph.get_absolute_url()),
-                "url": absolute(figure.get_absolute_url()),
-            }
-
+        return invalid_filter(request, "industry/figure_list.html", f)
     return exports.export(
         request,
         fmt,
         what="figures",
-        rows=rows,
+        rows=f.qs.iterator(chunk_size=exports.CHUNK),
         columns=FIGURE_COLUMNS,
         filtered=f.is_filtered,
         filters=f.state(),
     )
 
 
-ACTION_COLUMNS = [
-    "company",
-    "company_en",
-    "province",
-    "city",
-    "kind",
-    "kind_en",
-    "item",
-    "quantity",
-    "quantity_as_printed",
-    "unit",
-    "approximate",
-    "recipients",
-    "places",
-    "as_of",
-    "as_of_as_printed",
-    "planned",
-    "sentence",
-    "related_measures",
-    "url",
-]
+ACTION_COLUMNS: exports.Columns = {
+    "company": lambda a: a.company.name,
+    "company_en": lambda a: a.company.name_en,
+    "province": lambda a: a.company.province,
+    "city": lambda a: a.company.city,
+    "kind": lambda a: a.kind.name,
+    "kind_en": lambda a: a.kind.name_en,
+    "item": lambda a: a.item,
+    "quantity": lambda a: a.quantity,
+    "quantity_as_printed": lambda a: a.printed_quantity,
+    "unit": lambda a: a.unit,
+    "approximate": lambda a: a.is_approximate,
+    "recipients": lambda a: a.recipients,
+    "places": lambda a: [place.name for place in a.places.all()],
+    "as_of": lambda a: exports.iso(a.as_of),
+    "as_of_as_printed": lambda a: a.as_of_text,
+    "planned": lambda a: a.is_planned,
+    "sentence": lambda a: a.sentence,
+    "related_measures": lambda a: [m.citation for m in a.measures.all()],
+    "url": exports.Link(lambda a: a.get_absolute_url()),
+}
 
 
 @require_GET
 def action_export(request: HttpRequest, fmt: str) -> HttpResponse:
     """Every company's actions as CSV or JSON, in the list's order."""
-
-    def rows(absolute):
-        actions = (
-            Action.objects.with_company()
-            .prefetch_related("places", "measures__notice")
-            .order_by("company__story__article__position", "company__story__position", "position")
-        )
-        for action in actions.iterator(chunk_size=exports.CHUNK):
-            yield {
-                "company": action.company.name,
-                "company_en": action.company.name_en,
-                "province": action.company.province,
-                "city": action.company.city,
-                "kind": action.kind.name,
-                "kind_en": action.kind.name_en,
-                "item": action.item,
-                "quantity": action.quantity,
-                "quantity_as_printed": action.printed_quantity,
-                "unit": action.unit,
-                "approximate": action.is_approximate,
-                "recipients": action.recipients,
-                "places": [place.name for place in action.places.all()],
-                "as_of": exports.iso(action.as_of),
-                "as_of_as_printed": action.as_of_text,
-                "planned": action.is_planned,
-                "sentence": action.sentence,
-                "related_measures": [m.citation for m in action.measures.all()],
-                "url": absolute(action.get_absolute_url()),
-            }
-
+    actions = (
+        Action.objects.with_company()
+        .prefetch_related("places", "measures__notice")
+        .order_by("company__story__article__position", "company__story__position", "position")
+    )
     return exports.export(
-        request, fmt, what="actions", rows=rows, columns=ACTION_COLUMNS, filtered=False, filters={}
+        request,
+        fmt,
+        what="actions",
+        rows=actions.iterator(chunk_size=exports.CHUNK),
+        columns=ACTION_COLUMNS,
+        filtered=False,
+        filters={},
     )

@@ -62,14 +62,14 @@ INSTALLED_APPS = [
     "django_filters",
     "axes",
     "reversion",
-    "kbsite",
+    "core",
     "policies",
     "industry",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "kbsite.middleware.permissions_policy",
+    "core.middleware.permissions_policy",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

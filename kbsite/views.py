@@ -11,8 +11,10 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from kbsite import exports, search, site_search
-from kbsite.caching import cached
+from core import exports
+from core.analysis import MAX_QUERY_LENGTH, Query, highlight_terms
+from core.caching import cached
+from kbsite import site_search
 from policies.models import Heading, Measure, Notice, Topic
 
 logger = logging.getLogger(__name__)
@@ -68,9 +70,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 
 class SearchForm(forms.Form):
-    q = forms.CharField(
-        label=_("搜索"), max_length=search.MAX_QUERY_LENGTH, required=False, strip=True
-    )
+    q = forms.CharField(label=_("搜索"), max_length=MAX_QUERY_LENGTH, required=False, strip=True)
     kind = forms.ChoiceField(
         label=_("类别"),
         required=False,
@@ -84,25 +84,24 @@ def site_search_view(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return render(request, "search.html", {"form": form}, status=400)
     text, kind_key = form.cleaned_data["q"], form.cleaned_data["kind"]
-    query = search.Query.parse(text)
-    context = {"form": form, "q": text, "query": query, "terms": site_search.highlight_terms(text)}
+    query = Query.parse(text)
+    context = {"form": form, "q": text, "query": query, "terms": highlight_terms(text)}
     if query and kind_key:
         kind = site_search.KINDS_BY_KEY[kind_key]
         page_number = parse_page(request.GET.get("page"), last=site_search.MAX_PAGES)
         offset = (page_number - 1) * RESULTS_PER_PAGE
-        results = site_search.ranked(kind, query, offset, RESULTS_PER_PAGE)
+        [results] = site_search.ranked([kind], query, offset, RESULTS_PER_PAGE)
         context.update(
             kind=kind,
             results=results,
-            page_number=page_number,
             first=offset + 1,
             last=offset + len(results.hits),
-            has_next=results.has_more and page_number < site_search.MAX_PAGES,
+            page=site_search.PageNav(
+                page_number, results.has_more and page_number < site_search.MAX_PAGES
+            ),
         )
     elif query:
-        context["groups"] = [
-            site_search.ranked(kind, query, 0, RESULTS_PER_GROUP) for kind in site_search.KINDS
-        ]
+        context["groups"] = site_search.ranked(site_search.KINDS, query, 0, RESULTS_PER_GROUP)
     return render(request, "search.html", context)
 
 
@@ -124,14 +123,14 @@ def site_search_export(request: HttpRequest, fmt: str) -> HttpResponse:
     form = SearchForm(request.GET)
     if not form.is_valid():
         return render(request, "search.html", {"form": form}, status=400)
-    query = search.Query.parse(form.cleaned_data["q"])
+    query = Query.parse(form.cleaned_data["q"])
     kind_key = form.cleaned_data["kind"]
     kinds = [site_search.KINDS_BY_KEY[kind_key]] if kind_key else site_search.KINDS
     return exports.export(
         request,
         fmt,
         what="search",
-        rows=lambda absolute: site_search.export_rows(query, kinds, absolute) if query else [],
+        rows=site_search.export_rows(query, kinds) if query else [],
         columns=site_search.EXPORT_COLUMNS,
         filtered=True,
         filters={k: v for k, v in form.cleaned_data.items() if v},

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.db import models
 from django.db.models import Count
 
-from kbsite.admin import KnowledgeAdmin, VersionLockMixin
+from core.admin import KnowledgeAdmin, TermAdmin, VersionLockMixin
 from policies.models import Heading, Measure, Notice, Region, TargetGroup, Topic
 
 
@@ -91,15 +91,10 @@ class MeasureAdmin(KnowledgeAdmin):
         ("编者分类", {"fields": ["topics", "target_groups", "regions"]}),
     ]
 
-    def view_on_site(self, obj):
-        return obj.get_absolute_url()
 
-
-class ClassificationAdmin(KnowledgeAdmin):
+class ClassificationAdmin(TermAdmin):
     list_display = ["name", "name_en", "slug", "measure_count", "version"]
     list_editable = ["name_en", "version"]
-    search_fields = ["name", "name_en", "slug"]
-    prepopulated_fields = {"slug": ["name_en"]}
 
     def get_deleted_objects(self, objs, request):
         # A classification in use is refused like a PROTECT foreign key: name the measures.

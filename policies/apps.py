@@ -5,3 +5,8 @@ class PoliciesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "policies"
     verbose_name = "政策文件"
+
+    # What this app contributes to the knowledge base (see core.apps).
+    knowledge_base = True
+    seed_fixture = "policies.json"
+    editor_models = ["measure", "topic", "targetgroup", "region"]

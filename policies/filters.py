@@ -2,9 +2,9 @@ import django_filters
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from kbsite import search
-from kbsite.facets import FacetedFilterSet
-from kbsite.widgets import BilingualSelect
+from core.analysis import MAX_QUERY_LENGTH
+from core.facets import FacetedFilterSet
+from core.widgets import BilingualSelect
 from policies.models import Heading, Measure, Notice, Region, TargetGroup, Topic
 
 
@@ -18,7 +18,7 @@ class MeasureFilter(FacetedFilterSet):
     q = django_filters.CharFilter(
         label=_("关键词"),
         method="filter_text",
-        max_length=search.MAX_QUERY_LENGTH,
+        max_length=MAX_QUERY_LENGTH,
         help_text=_("在标题和正文中查找，例如 贷款、培训。"),
     )
     notice = choice_filter(_("通知"), _("全部通知"), Notice.objects.all(), to_field_name="slug")
@@ -48,7 +48,7 @@ class MeasureFilter(FacetedFilterSet):
         fields = []
 
     def filter_text(self, queryset, name, value):
-        return queryset.containing(value)
+        return queryset.matching(value)
 
     def facet_label(self, name, obj):
         if name == "heading" and get_language() == "en" and obj.title_en:

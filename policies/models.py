@@ -2,8 +2,8 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
-from kbsite import search
-from kbsite.models import Searchable, Versioned
+from core.models import NaturalKeyManager, Searchable, Term, Versioned
+from core.search import SearchableQuerySet
 
 CHINESE_NUMERALS = "零一二三四五六七八九十"
 
@@ -17,11 +17,6 @@ def chinese_numeral(n: int) -> str:
         return CHINESE_NUMERALS[ones]
     prefix = "" if tens == 1 else CHINESE_NUMERALS[tens]
     return prefix + "十" + (CHINESE_NUMERALS[ones] if ones else "")
-
-
-class SlugNaturalKeyManager(models.Manager):
-    def get_by_natural_key(self, slug):
-        return self.get(slug=slug)
 
 
 class Notice(Versioned):
@@ -68,8 +63,6 @@ class Notice(Versioned):
     )
     official_url = models.URLField("官方全文网址", blank=True)
 
-    objects = SlugNaturalKeyManager()
-
     class Meta:
         verbose_name = "通知"
         verbose_name_plural = "通知"
@@ -81,16 +74,8 @@ class Notice(Versioned):
     def __str__(self) -> str:
         return self.doc_number
 
-    def natural_key(self):
-        return (self.slug,)
-
     def get_absolute_url(self) -> str:
         return reverse("policies:notice-detail", args=[self.slug])
-
-
-class HeadingManager(models.Manager):
-    def get_by_natural_key(self, notice_slug, ordinal):
-        return self.get(notice__slug=notice_slug, ordinal=ordinal)
 
 
 class Heading(Versioned):
@@ -105,7 +90,7 @@ class Heading(Versioned):
         "英文标题", max_length=200, blank=True, help_text="编者译，英文页面显示并标明为编者译文。"
     )
 
-    objects = HeadingManager()
+    natural_key_fields = ("notice__slug", "ordinal")
 
     class Meta:
         verbose_name = "标题"
@@ -121,11 +106,6 @@ class Heading(Versioned):
     def __str__(self) -> str:
         return f"{self.label}{self.title}"
 
-    def natural_key(self):
-        return (*self.notice.natural_key(), self.ordinal)
-
-    natural_key.dependencies = ["policies.notice"]
-
     @property
     def label(self) -> str:
         """The heading's number as printed: 一、 二、 …"""
@@ -139,27 +119,15 @@ class Heading(Versioned):
         return f"{self.notice.get_absolute_url()}#{self.anchor}"
 
 
-class Classification(Versioned):
+class Classification(Term):
     """Editorial tags that analysts filter by; the source does not tag its measures."""
 
-    slug = models.SlugField("网址标识", max_length=60, unique=True)
-    name = models.CharField("中文名称", max_length=60, unique=True)
-    name_en = models.CharField("英文名称", max_length=100)
     description = models.CharField(
         "说明", max_length=300, blank=True, help_text="何种措施归入此类（编者说明）。"
     )
 
-    objects = SlugNaturalKeyManager()
-
-    class Meta:
+    class Meta(Term.Meta):
         abstract = True
-        ordering = ["slug"]
-
-    def __str__(self) -> str:
-        return self.name
-
-    def natural_key(self):
-        return (self.slug,)
 
 
 class Topic(Classification):
@@ -189,7 +157,7 @@ class Region(Classification):
         return reverse("policies:measure-list") + f"?region={self.slug}"
 
 
-class MeasureQuerySet(models.QuerySet):
+class MeasureQuerySet(SearchableQuerySet):
     def in_reading_order(self):
         # Notices in the order they were added, measures by number: the (notice, number)
         # unique index serves this order, so a page costs the same at any size.
@@ -197,19 +165,7 @@ class MeasureQuerySet(models.QuerySet):
 
     def with_context(self):
         """What every list row shows: the heading and notice without extra queries."""
-        return self.select_related("heading__notice", "notice").defer("search_title", "search_body")
-
-    def for_search(self):
-        return self.with_context()
-
-    def containing(self, words: str):
-        """Measures whose title or text contain the words (see kbsite.search)."""
-        return search.match(self, search.Query.parse(words))
-
-
-class MeasureManager(models.Manager.from_queryset(MeasureQuerySet)):
-    def get_by_natural_key(self, notice_slug, number):
-        return self.get(notice__slug=notice_slug, number=number)
+        return self.for_search()
 
 
 class Measure(Searchable, Versioned):
@@ -259,7 +215,10 @@ class Measure(Searchable, Versioned):
         help_text="正文点名的省、市。",
     )
 
-    objects = MeasureManager()
+    objects = NaturalKeyManager.from_queryset(MeasureQuerySet)()
+
+    natural_key_fields = ("notice__slug", "number")
+    search_related = ("heading__notice", "notice")
 
     class Meta:
         verbose_name = "措施"
@@ -274,11 +233,6 @@ class Measure(Searchable, Versioned):
 
     def __str__(self) -> str:
         return f"{self.number}.{self.title}"
-
-    def natural_key(self):
-        return (*self.notice.natural_key(), self.number)
-
-    natural_key.dependencies = ["policies.notice", "policies.heading"]
 
     def clean(self):
         self._derive_notice()

@@ -4,7 +4,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
-from kbsite import exports
+from core import exports
+from core.facets import faceted_list, invalid_filter
 from policies.filters import MeasureFilter
 from policies.models import Heading, Measure, Notice
 
@@ -39,18 +40,7 @@ def notice_detail(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def measure_list(request: HttpRequest) -> HttpResponse:
     f = MeasureFilter(request.GET, queryset=Measure.objects.with_context().in_reading_order())
-    if not f.is_valid():
-        return render(
-            request,
-            "policies/measure_list.html",
-            {"filter": f, "page": None},
-            status=400,
-        )
-    f.label_choices_with_counts()
-    paginator = Paginator(f.qs, MEASURES_PER_PAGE)
-    paginator.count = f.cached_count()
-    page = paginator.get_page(request.GET.get("page"))
-    return render(request, "policies/measure_list.html", {"filter": f, "page": page})
+    return faceted_list(request, f, "policies/measure_list.html", per_page=MEASURES_PER_PAGE)
 
 
 @require_GET
@@ -77,22 +67,38 @@ def measure_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse
     )
 
 
-MEASURE_COLUMNS = [
-    "notice",
-    "notice_title",
-    "heading",
-    "heading_title",
+# Rows are plain values (model instances and prefetch_related would cost ten times as
+# much per row), with each chunk's classification slugs fetched in one query per field.
+MEASURE_VALUES = [
+    "pk",
     "number",
     "title",
     "title_en",
     "title_is_editorial",
     "text",
-    "topics",
-    "target_groups",
-    "regions",
-    "citation",
-    "url",
+    "notice__slug",
+    "notice__doc_number",
+    "notice__title",
+    "heading__ordinal",
+    "heading__title",
 ]
+TAG_FIELDS = ("topics", "target_groups", "regions")
+MEASURE_COLUMNS: exports.Columns = {
+    "notice": lambda m: m["notice__doc_number"],
+    "notice_title": lambda m: m["notice__title"],
+    "heading": lambda m: m["heading__ordinal"],
+    "heading_title": lambda m: m["heading__title"],
+    "number": lambda m: m["number"],
+    "title": lambda m: m["title"],
+    "title_en": lambda m: m["title_en"],
+    "title_is_editorial": lambda m: m["title_is_editorial"],
+    "text": lambda m: m["text"],
+    "topics": lambda m: m["topics"],
+    "target_groups": lambda m: m["target_groups"],
+    "regions": lambda m: m["regions"],
+    "citation": lambda m: f"{m['notice__doc_number']} 第{m['number']}条",
+    "url": exports.Link(lambda m: m["url"]),
+}
 
 
 @require_GET
@@ -100,55 +106,25 @@ def measure_export(request: HttpRequest, fmt: str) -> HttpResponse:
     """The measure list as CSV or JSON: every row of the current filter, streamed."""
     f = MeasureFilter(request.GET, queryset=Measure.objects.with_context().in_reading_order())
     if not f.is_valid():
-        return render(
-            request, "policies/measure_list.html", {"filter": f, "page": None}, status=400
-        )
+        return invalid_filter(request, "policies/measure_list.html", f)
 
-    def rows(absolute):
-        # Plain values and one query per chunk for the tags: model instances and
-        # prefetch_related would cost ten times as much per row.
-        measures = f.qs.values(
-            "pk",
-            "number",
-            "title",
-            "title_en",
-            "title_is_editorial",
-            "text",
-            "notice__slug",
-            "notice__doc_number",
-            "notice__title",
-            "heading__ordinal",
-            "heading__title",
-        )
+    def rows():
         measure_url = exports.url_maker("policies:measure-detail", "slug-placeholder", 987654321)
-        for chunk in exports.chunks(measures.iterator(chunk_size=exports.CHUNK), exports.CHUNK):
+        measures = f.qs.values(*MEASURE_VALUES).iterator(chunk_size=exports.CHUNK)
+        for chunk in exports.chunks(measures, exports.CHUNK):
             ids = [m["pk"] for m in chunk]
-            tags = {
-                field: exports.related_slugs(Measure, field, ids)
-                for field in ("topics", "target_groups", "regions")
-            }
+            tags = {field: exports.related_slugs(Measure, field, ids) for field in TAG_FIELDS}
             for m in chunk:
-                yield {
-                    "notice": m["notice__doc_number"],
-                    "notice_title": m["notice__title"],
-                    "heading": m["heading__ordinal"],
-                    "heading_title": m["heading__title"],
-                    "number": m["number"],
-                    "title": m["title"],
-                    "title_en": m["title_en"],
-                    "title_is_editorial": m["title_is_editorial"],
-                    "text": m["text"],
-                    **{field: tags[field].get(m["pk"], []) for field in tags},
-                    "citation": f"{m['notice__doc_number']} 第{m['number']}条",
-                    "url": absolute(measure_url(m["notice__slug"], m["number"])),
-                }
+                m.update({field: tags[field].get(m["pk"], []) for field in TAG_FIELDS})
+                m["url"] = measure_url(m["notice__slug"], m["number"])
+                yield m
 
     return exports.export(
         request,
         fmt,
         what="measures",
-        rows=rows,
+        rows=rows(),
         columns=MEASURE_COLUMNS,
         filtered=f.is_filtered,
-        filters={name: request.GET[name] for name in f.filters if request.GET.get(name)},
+        filters=f.state(),
     )

@@ -3,15 +3,15 @@
 import pytest
 from django.core.management import call_command
 
+from bench.synthetic import add_synthetic
 from industry.models import Action, Article, Company, Figure
-from kbsite import search
 from policies.models import Measure, Notice
 
 pytestmark = pytest.mark.django_db
 
 
 def test_generate_synthetic_is_reproducible_and_proportional(seed, capsys):
-    call_command("generate_synthetic", 3, seed=7)
+    add_synthetic(3, seed=7)
     assert Notice.objects.filter(slug__startswith="synthetic-").count() == 3
     assert Measure.objects.count() == 20 + 60
     assert Article.objects.filter(slug__startswith="synthetic-").count() == 3
@@ -23,7 +23,7 @@ def test_generate_synthetic_is_reproducible_and_proportional(seed, capsys):
         Measure.objects.filter(notice__slug__startswith="synthetic-").values_list("text", flat=True)
     )
 
-    call_command("generate_synthetic", 3, seed=7, delete=True)
+    add_synthetic(3, seed=7, delete=True)
     again = list(
         Measure.objects.filter(notice__slug__startswith="synthetic-").values_list("text", flat=True)
     )
@@ -32,11 +32,10 @@ def test_generate_synthetic_is_reproducible_and_proportional(seed, capsys):
 
 
 def test_synthetic_records_are_searchable_and_leave_real_products_alone(seed):
-    call_command("generate_synthetic", 2, seed=1)
-    query = search.Query.parse("中小企业")
-    assert search.match(
-        Measure.objects.filter(notice__slug__startswith="synthetic-"), query
-    ).exists()
+    add_synthetic(2, seed=1)
+    assert (
+        Measure.objects.filter(notice__slug__startswith="synthetic-").matching("中小企业").exists()
+    )
     assert not Figure.objects.filter(
         product__slug="pvc", paragraph__section__article__slug__startswith="synthetic-"
     ).exists()
@@ -44,18 +43,14 @@ def test_synthetic_records_are_searchable_and_leave_real_products_alone(seed):
 
 def test_rebuild_search_restores_the_search_text(seed, capsys):
     Measure.objects.update(search_title="", search_body="")
-    assert not search.match(Measure.objects.all(), search.Query.parse("贷款")).exists()
+    assert not Measure.objects.matching("贷款").exists()
     call_command("rebuild_search")
-    assert set(
-        search.match(Measure.objects.all(), search.Query.parse("贷款")).values_list(
-            "number", flat=True
-        )
-    ) == {5, 8}
+    assert set(Measure.objects.matching("贷款").values_list("number", flat=True)) == {5, 8}
     assert "policies.Measure: 20 records analysed." in capsys.readouterr().out
 
 
 def test_synthetic_industry_pages_work(seed, client):
-    call_command("generate_synthetic", 20, seed=5)
+    add_synthetic(20, seed=5)
     product = Figure.objects.filter(product__slug__startswith="synthetic-").first().product
     assert client.get(product.get_absolute_url()).status_code == 200
     assert client.get("/industry/data-notes/").status_code == 200

@@ -21,7 +21,7 @@ from industry.models import (
     Product,
     Section,
 )
-from kbsite.sourcetext import normalized_source
+from tests.sourcetext import normalized_source
 
 pytestmark = pytest.mark.django_db
 

@@ -5,8 +5,8 @@ import json
 import pytest
 from django.conf import settings
 
-from kbsite.sourcetext import normalize, normalized_source
 from policies.models import Heading, Measure, Notice
+from tests.sourcetext import normalize, normalized_source
 
 pytestmark = pytest.mark.django_db
 

@@ -6,11 +6,12 @@ the suite runs on."""
 import re
 
 import pytest
-from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from kbsite import search
+from bench.synthetic import add_synthetic
+from core.analysis import Query
+from core.search import PageRequest, backend
 from kbsite.site_search import KINDS_BY_KEY
 from policies.models import Measure
 
@@ -21,7 +22,7 @@ BIG_TABLES = ["policies_measure", "policies_measure_topics", "industry_figure"]
 
 @pytest.fixture
 def thousands(seed):
-    call_command("generate_synthetic", 150, seed=3)  # 3,020 measures, 752 figures
+    add_synthetic(150, seed=3)  # 3,020 measures, 752 figures
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("VACUUM ANALYZE")
@@ -74,28 +75,28 @@ def test_measure_list_reads_indexes(client, thousands, url):
 
 @pytest.mark.parametrize("words", ["中小企业", "贷款", "获得感", "贷", "烧碱"])
 def test_search_reads_indexes(thousands, words):
-    query = search.Query.parse(words)
+    query = Query.parse(words)
     for kind in ["measure", "figure"]:
         model = KINDS_BY_KEY[kind].model
         with CaptureQueriesContext(connection) as captured:
-            search.ranked_ids(model, query, 0, 20)
+            backend().ranked_ids([PageRequest(model, query, 0, 20)])
         statements = [q["sql"] for q in captured.captured_queries]
         selects = [sql for sql in statements if sql.startswith("SELECT")]
         assert selects
-        if connection.vendor == "postgresql":
-            # ranked_ids plans its statement with sequential scans off (and says so)...
-            assert statements[0] == "SET enable_seqscan = off"
-            assert statements[-1] == "RESET enable_seqscan"
-            with connection.cursor() as cursor:
-                cursor.execute(statements[0])
-        try:
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                # ranked_ids plans its statement with sequential scans off, for its own
+                # transaction only...
+                assert statements[0] == "SET LOCAL enable_seqscan = off"
+                with connection.cursor() as cursor:
+                    cursor.execute(statements[0])
             # ...which still reads a whole table when no index can answer.
             for sql in selects:
                 assert full_scans(sql) == [], sql
-        finally:
-            if connection.vendor == "postgresql":
-                with connection.cursor() as cursor:
-                    cursor.execute("RESET enable_seqscan")
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SHOW enable_seqscan")
+                assert cursor.fetchone()[0] == "on"  # nothing outlives the search's transaction
 
 
 def test_the_count_of_a_measure_list_uses_an_index(thousands):

@@ -7,8 +7,7 @@ from django.urls import reverse
 from django.utils.html import strip_tags
 from pytest_django.asserts import assertContains
 
-from kbsite import search
-from kbsite.search import Query, analyze
+from core.analysis import Query, analyze
 from policies.models import Measure
 
 pytestmark = pytest.mark.django_db
@@ -18,7 +17,7 @@ HAN_PAIR = re.compile(r"(?=([\u4e00-\u9fff]{2}))")
 
 def found(text: str, queryset=None) -> set[int]:
     queryset = queryset if queryset is not None else Measure.objects.all()
-    return set(search.match(queryset, Query.parse(text)).values_list("number", flat=True))
+    return set(queryset.matching(text).values_list("number", flat=True))
 
 
 def containing(text: str) -> set[int]:
@@ -120,10 +119,10 @@ def test_a_title_match_ranks_first(make_measures):
     older.save()
     newer.text = "提供融资担保和其他服务。"
     newer.save()
-    results = search.Query.parse("融资担保")
     from kbsite.site_search import KINDS_BY_KEY, ranked
 
-    hits = ranked(KINDS_BY_KEY["measure"], results, 0, 10).hits
+    [results] = ranked([KINDS_BY_KEY["measure"]], Query.parse("融资担保"), 0, 10)
+    hits = results.hits
     assert [m.pk for m in hits] == [older.pk, newer.pk]
 
 
@@ -210,15 +209,15 @@ def test_the_index_survives_table_rebuilds(seed):
     full-text index back. (PostgreSQL alters in place: its generated column stays.)"""
     from django.db import connection
 
-    from kbsite.search import repair_sqlite_indexes
+    from core.models import repair_search_indexes
 
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             cursor.execute('DROP TRIGGER "industry_figure_fts_ai"')
-        repair_sqlite_indexes()
+        repair_search_indexes()
     from industry.models import Figure
 
     figure = Figure.objects.get(value_text="6270.8")
     figure.sentence = figure.sentence + "新增检索词鹦鹉螺。"
     figure.save()
-    assert list(search.match(Figure.objects.all(), Query.parse("鹦鹉螺"))) == [figure]
+    assert list(Figure.objects.matching("鹦鹉螺")) == [figure]

@@ -173,7 +173,7 @@ def test_other_errors_give_the_500_page(seed, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("unexpected")
 
-    monkeypatch.setattr("policies.views.render", boom)
+    monkeypatch.setattr("core.facets.render", boom)
     response = client.get("/policies/measures/")
     assert response.status_code == 500
     assertContains(response, "服务器出错", status_code=500)

@@ -2,7 +2,7 @@
 
 from django.db import migrations, models
 
-from kbsite.search import create_search_index
+from core.search import create_search_index
 
 
 class Migration(migrations.Migration):

@@ -2,7 +2,8 @@
 
 from django.db import migrations, models
 
-from kbsite.search import analyze, create_search_index
+from core.analysis import analyze
+from core.search import create_search_index
 
 
 def fill_search_text(apps, schema_editor):

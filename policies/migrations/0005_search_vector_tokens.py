@@ -1,6 +1,6 @@
 from django.db import migrations
 
-from kbsite.search import recreate_postgresql_index
+from core.search import recreate_postgresql_index
 
 
 class Migration(migrations.Migration):

@@ -7,9 +7,10 @@ import re
 from functools import cache
 from pathlib import Path
 
+from core.text import HAN
+
 SOURCE_PATH = Path(__file__).resolve().parent.parent / "fixtures" / "source" / "bulletin.txt"
 
-HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 # A run of spaces is layout unless it separates two Chinese characters (a title's own
 # separator, as in 众志成城 抗击疫情) or two Latin words/numbers.
 _LAYOUT_SPACE = re.compile(

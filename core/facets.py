@@ -1,10 +1,16 @@
 """Filters that show, for each choice, how many rows it would give (Datasette's facets)."""
 
+from collections.abc import Callable
+
 import django_filters
+from django.core.paginator import Paginator
 from django.db.models import Count, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.utils.translation import get_language
 
-from kbsite.caching import cached
+from core.caching import cached
+from core.text import localized
 
 # How many choices a facet offers; a selected value is always offered.
 FACET_LIMIT = 50
@@ -13,7 +19,7 @@ FACET_LIMIT = 50
 class FacetedFilterSet(django_filters.FilterSet):
     """A FilterSet whose `facets` (names of its choice filters) list only the values that
     give rows, each with its count under the other active filters. Counts are cached
-    until the data changes (kbsite.caching), as is the total."""
+    until the data changes (core.caching), as is the total."""
 
     facets: tuple[str, ...] = ()
 
@@ -71,9 +77,7 @@ class FacetedFilterSet(django_filters.FilterSet):
 
     def facet_label(self, name: str, obj) -> str:
         """How a choice reads: the editorial English name on English pages, if any."""
-        if get_language() == "en":
-            return getattr(obj, "name_en", "") or str(obj)
-        return str(obj)
+        return localized(obj) if hasattr(obj, "name") else str(obj)
 
     def label_choices_with_counts(self) -> None:
         """Offer in each facet only the values that give rows, each with its count."""
@@ -96,3 +100,30 @@ class FacetedFilterSet(django_filters.FilterSet):
 
     def cached_count(self) -> int:
         return cached([type(self).__name__, "count", self.state()], self.qs.count)
+
+
+def invalid_filter(request: HttpRequest, template: str, filterset) -> HttpResponse:
+    """A filter the form refuses (an unknown value, a bad sort key): the list page with the
+    form's messages, answered 400."""
+    return render(request, template, {"filter": filterset, "page": None}, status=400)
+
+
+def faceted_list(
+    request: HttpRequest,
+    filterset: FacetedFilterSet,
+    template: str,
+    *,
+    per_page: int,
+    context: Callable[[], dict] | None = None,
+) -> HttpResponse:
+    """What every filtered list page does: refuse a bad filter (400), count each facet's
+    choices, and show one page of rows, their total counted once per data version.
+    `context` gives the template anything else it needs (only for a valid filter)."""
+    if not filterset.is_valid():
+        return invalid_filter(request, template, filterset)
+    filterset.label_choices_with_counts()
+    paginator = Paginator(filterset.qs, per_page)
+    paginator.count = filterset.cached_count()
+    page = paginator.get_page(request.GET.get("page"))
+    extra = context() if context else {}
+    return render(request, template, {"filter": filterset, "page": page, **extra})

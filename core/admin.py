@@ -14,7 +14,7 @@ from django.utils.safestring import SafeString, mark_safe
 from reversion.admin import VersionAdmin
 from reversion.models import Version
 
-from kbsite.models import Versioned
+from core.models import Versioned
 
 STALE_MESSAGE = (
     "没有保存：您打开此页面后，{user}已把这条记录改为第 {current} 版（您编辑的是第 {seen} 版）。"
@@ -109,7 +109,7 @@ class Change:
 class KnowledgeAdmin(VersionLockMixin, VersionAdmin):
     """Base admin: every save is a revision; history shows who changed what, with a diff."""
 
-    object_history_template = "admin/kbsite/object_history.html"
+    object_history_template = "admin/core/object_history.html"
     history_latest_first = True
 
     def get_changelist_form(self, request, **kwargs):
@@ -158,6 +158,14 @@ class KnowledgeAdmin(VersionLockMixin, VersionAdmin):
         return super().history_view(
             request, object_id, {"version_rows": rows, **(extra_context or {})}
         )
+
+
+class TermAdmin(KnowledgeAdmin):
+    """A vocabulary term (see core.models.Term)."""
+
+    list_display = ["name", "name_en", "slug", "position"]
+    search_fields = ["name", "name_en", "slug"]
+    prepopulated_fields = {"slug": ["name_en"]}
 
 
 def version_changes(model, older: Version | None, newer: Version) -> list[Change]:

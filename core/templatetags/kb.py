@@ -1,7 +1,9 @@
 from django import template
 from django.urls import translate_url
 from django.utils.html import format_html
-from django.utils.translation import get_language
+
+from core.analysis import snippet
+from core.text import localized, localized_html
 
 register = template.Library()
 
@@ -15,16 +17,10 @@ def page_in_language(context, language: str) -> str:
 
 @register.simple_tag
 def name_of(obj, field: str = "name", plain: bool = False):
-    """`obj.<field>` in the page's language: on English pages the editorial English
-    value (`<field>_en`) when there is one, else the Chinese marked as Chinese (unless
-    `plain`, for places that take no markup such as <title>)."""
-    chinese = getattr(obj, field)
-    if get_language() != "en":
-        return chinese
-    english = getattr(obj, f"{field}_en", "")
-    if english or plain:
-        return english or chinese
-    return format_html('<span lang="zh-Hans">{}</span>', chinese)
+    """`obj.<field>` in the page's language (see core.text.localized); the Chinese fallback
+    on an English page is marked as Chinese unless `plain`, for places that take no markup
+    such as <title>."""
+    return localized(obj, field) if plain else localized_html(obj, field)
 
 
 @register.filter
@@ -36,6 +32,4 @@ def zh(value):
 @register.simple_tag
 def highlight(text: str, terms: list[str]):
     """An excerpt of `text` around the searched words, which are marked (escaped)."""
-    from kbsite.site_search import snippet
-
     return snippet(text, terms)

@@ -8,7 +8,7 @@ from django.core.cache import cache
 from django.core.signals import request_finished, request_started
 from django.dispatch import receiver
 
-from kbsite.models import data_version
+from core.models import data_version
 
 # The data version, read once per request however many cached results a page uses.
 _request = threading.local()

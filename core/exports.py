@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date
+from typing import Any
 
 from django.http import HttpRequest, StreamingHttpResponse
 from django.urls import reverse
@@ -69,29 +70,48 @@ def json_response(rows: Iterable[dict], name: str, meta: dict) -> StreamingHttpR
     return response
 
 
+class Link:
+    """An export column whose value is a path on this site, written out as a full URL."""
+
+    def __init__(self, path: Callable[[Any], str]):
+        self.path = path
+
+
+# An export's columns: name -> the value of a row (a callable, or a Link to a page).
+Columns = dict[str, Callable[[Any], Any] | Link]
+
+
 def export(
     request: HttpRequest,
     fmt: str,
     *,
     what: str,
-    rows: Callable[[Callable[[str], str]], Iterable[dict]],
-    columns: list[str],
+    rows: Iterable,
+    columns: Columns,
     filtered: bool,
     filters: dict,
 ) -> StreamingHttpResponse:
-    """The response for one list: `rows(absolute)` yields dicts whose keys are `columns`
-    (plus `url`); `absolute` turns a path into a full link."""
+    """The response for one list: each of `rows` becomes a line of the `columns`."""
     name = filename(what, fmt, filtered=filtered)
+    absolute = request.build_absolute_uri
+
+    def values() -> Iterator[dict]:
+        for row in rows:
+            yield {
+                column: absolute(value.path(row)) if isinstance(value, Link) else value(row)
+                for column, value in columns.items()
+            }
+
     if fmt == "csv":
-        return csv_response(rows(request.build_absolute_uri), columns, name)
+        return csv_response(values(), list(columns), name)
     meta = {
         "what": what,
         "filters": filters,
         "generated": timezone.localtime().isoformat(timespec="seconds"),
         "source": request.build_absolute_uri(),
-        "columns": columns,
+        "columns": list(columns),
     }
-    return json_response(rows(request.build_absolute_uri), name, meta)
+    return json_response(values(), name, meta)
 
 
 def iso(value: date | None) -> str | None:

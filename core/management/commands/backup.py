@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand
 
 # Rebuilt by `migrate` or worthless in a restore: content types and permissions (referred
 # to by natural key instead), sessions, login-attempt records and the cache counter.
-EXCLUDED = ["contenttypes", "auth.permission", "sessions", "axes", "kbsite.dataversion"]
+EXCLUDED = ["contenttypes", "auth.permission", "sessions", "axes", "core.dataversion"]
 
 
 class Command(BaseCommand):

@@ -1,12 +1,10 @@
-import re
-
 from django import forms
 from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
-HAN = re.compile(r"[\u3400-\u9fff]")
+from core.text import has_han
 
 
 class BilingualSelect(forms.Select):
@@ -26,7 +24,7 @@ class BilingualSelect(forms.Select):
                 (
                     option_value,
                     mark_safe(" selected") if str(option_value) == selected else "",
-                    mark_safe(' lang="zh-Hans"') if english and HAN.search(str(label)) else "",
+                    mark_safe(' lang="zh-Hans"') if english and has_han(label) else "",
                     label,
                 )
                 for option_value, label in self.choices

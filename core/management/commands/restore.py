@@ -2,7 +2,7 @@ from django.apps import apps
 from django.core.management import CommandError, call_command
 from django.core.management.base import BaseCommand
 
-from kbsite.management.commands.seed import SEED_FIXTURES, app_has_data
+from core.management.commands.seed import app_has_data, seed_fixtures
 
 
 class Command(BaseCommand):
@@ -15,7 +15,7 @@ class Command(BaseCommand):
         parser.add_argument("backup", help="file written by `manage.py backup`")
 
     def handle(self, *args, backup, **options):
-        in_use = [label for label, _ in SEED_FIXTURES if app_has_data(label)]
+        in_use = [label for label, _ in seed_fixtures() if app_has_data(label)]
         if in_use or apps.get_model("reversion", "Version").objects.exists():
             raise CommandError(
                 f"The database already holds records ({', '.join(in_use) or 'history'}); "

@@ -1,9 +1,32 @@
-import random
-from datetime import date, timedelta
+"""A synthetic knowledge base for benchmarks, built from the real one.
 
-from django.core.management.base import BaseCommand, CommandError
+    .venv/bin/python bench/synthetic.py N [--seed S] [--delete]
+
+adds N notices of 20 measures each, their texts recombined from the real notice's
+sentences, and in proportion for each notice an industry article (3 paragraphs, 5 figures
+of synthetic products) and a company with 2 actions, recombined from the real articles.
+Reproducible from --seed; records are marked synthetic (slug prefix 'synthetic-');
+--delete removes them first. The database is the site's (DATABASE_URL).
+"""
+
+import argparse
+import os
+import random
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+if __name__ == "__main__":  # run as a script: set up Django first
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kbsite.settings")
+    import django
+
+    django.setup()
+
 from django.db import transaction
 
+from bench.progress import Progress
+from core.models import bump_data_version
 from industry.models import (
     Action,
     ActionKind,
@@ -15,46 +38,41 @@ from industry.models import (
     Product,
     Section,
 )
-from kbsite.models import bump_data_version
-from kbsite.progress import Progress
 from policies.models import Heading, Measure, Notice, Region, TargetGroup, Topic
 
 SLUG_PREFIX = "synthetic-"
 BATCH = 2000
 
 
-class Command(BaseCommand):
-    help = (
-        "Add a synthetic knowledge base for benchmarks: N notices of 20 measures each, their "
-        "texts recombined from the real notice's sentences, and in proportion for each notice "
-        "an industry article (3 paragraphs, 5 figures of synthetic products) and a company "
-        "with 2 actions, recombined from the real articles. Reproducible from --seed; records "
-        "are marked synthetic (slug prefix 'synthetic-'); --delete removes them."
+def add_synthetic(notices: int, *, seed: int = 2020, delete: bool = False, stream=None) -> None:
+    """Add `notices` synthetic notices (and their industry records) to the database."""
+    if delete:
+        delete_synthetic()
+    real = list(
+        Measure.objects.exclude(notice__slug__startswith=SLUG_PREFIX).select_related("heading")
     )
-
-    def add_arguments(self, parser):
-        parser.add_argument("notices", type=int, help="how many notices (x 20 measures)")
-        parser.add_argument("--seed", type=int, default=2020)
-        parser.add_argument("--delete", action="store_true", help="remove synthetic records first")
-
-    def handle(self, *args, notices, seed, delete, **options):
-        if delete:
-            delete_synthetic()
-        real = list(
-            Measure.objects.exclude(notice__slug__startswith=SLUG_PREFIX).select_related("heading")
+    if not real:
+        raise ValueError(
+            "Load the seed data first (manage.py seed): synthetic text is built from it."
         )
-        if not real:
-            raise CommandError(
-                "Load the seed data first (manage.py seed): synthetic text is built from it."
-            )
-        rng = random.Random(seed)
-        with transaction.atomic():
-            generate(rng, notices, real, Progress(notices, "notices"))
-            generate_industry(rng, notices, Progress(notices, "industry"))
-            bump_data_version()  # bulk_create sends no signals
-        self.stdout.write(
-            self.style.SUCCESS(f"Added {notices} synthetic notices ({notices * 20} measures).")
-        )
+    rng = random.Random(seed)
+    with transaction.atomic():
+        generate(rng, notices, real, Progress(notices, "notices", stream))
+        generate_industry(rng, notices, Progress(notices, "industry", stream))
+        bump_data_version()  # bulk_create sends no signals
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("notices", type=int, help="how many notices (x 20 measures)")
+    parser.add_argument("--seed", type=int, default=2020)
+    parser.add_argument("--delete", action="store_true", help="remove synthetic records first")
+    args = parser.parse_args()
+    try:
+        add_synthetic(args.notices, seed=args.seed, delete=args.delete)
+    except ValueError as exc:
+        sys.exit(str(exc))
+    print(f"Added {args.notices} synthetic notices ({args.notices * 20} measures).")
 
 
 def delete_synthetic() -> None:
@@ -272,3 +290,7 @@ def generate_industry(rng: random.Random, count: int, progress: Progress) -> Non
                 actions.append(action)
         Action.objects.bulk_create(actions)
         progress.advance(len(articles))
+
+
+if __name__ == "__main__":
+    main()

@@ -9,10 +9,18 @@ from django.core.management import CommandError, call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from kbsite.models import bump_data_version
+from core.apps import knowledge_apps
+from core.models import bump_data_version
 
-# Each app's seed fixture, in load order (industry links to policy measures).
-SEED_FIXTURES = [("policies", "policies.json"), ("industry", "industry.json")]
+
+def seed_fixtures() -> list[tuple[str, str]]:
+    """(app label, file in fixtures/) of each app with a seed fixture, in INSTALLED_APPS
+    order: an app is listed after the apps its records link to."""
+    return [
+        (config.label, config.seed_fixture)
+        for config in knowledge_apps()
+        if getattr(config, "seed_fixture", None)
+    ]
 
 
 class Command(BaseCommand):
@@ -22,7 +30,7 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
-        for app_label, filename in SEED_FIXTURES:
+        for app_label, filename in seed_fixtures():
             path = settings.BASE_DIR / "fixtures" / filename
             if not path.exists():
                 continue

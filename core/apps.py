@@ -1,0 +1,31 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class CoreConfig(AppConfig):
+    """What the knowledge-base apps stand on. It imports no app: apps say what they
+    contribute in their own AppConfig (see core.models, core.roles and the seed command):
+
+    - `knowledge_base = True`: the app's records are knowledge-base content (edits move the
+      data version on; the roles cover its models);
+    - `seed_fixture`: the file in fixtures/ that `manage.py seed` loads into it;
+    - `editor_models`: the models that editors (编辑) may add and change.
+    """
+
+    name = "core"
+    verbose_name = "知识库"
+
+    def ready(self):
+        from core.models import repair_search_indexes
+        from core.roles import sync_roles
+
+        # Once per migrate, after every app's migrations and permissions.
+        post_migrate.connect(repair_search_indexes, sender=self)
+        post_migrate.connect(sync_roles, sender=self)
+
+
+def knowledge_apps() -> list[AppConfig]:
+    """The apps that hold knowledge-base content, in INSTALLED_APPS order."""
+    from django.apps import apps
+
+    return [config for config in apps.get_app_configs() if getattr(config, "knowledge_base", False)]
