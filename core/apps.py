@@ -22,10 +22,3 @@ class CoreConfig(AppConfig):
         # Once per migrate, after every app's migrations and permissions.
         post_migrate.connect(repair_search_indexes, sender=self)
         post_migrate.connect(sync_roles, sender=self)
-
-
-def knowledge_apps() -> list[AppConfig]:
-    """The apps that hold knowledge-base content, in INSTALLED_APPS order."""
-    from django.apps import apps
-
-    return [config for config in apps.get_app_configs() if getattr(config, "knowledge_base", False)]

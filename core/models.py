@@ -158,6 +158,11 @@ def bump_data_version() -> None:
         DataVersion.objects.get_or_create(scope=SCOPE, defaults={"number": 1})
 
 
+def knowledge_apps() -> list:
+    """The apps that hold knowledge-base content (see core.apps), in INSTALLED_APPS order."""
+    return [config for config in apps.get_app_configs() if getattr(config, "knowledge_base", False)]
+
+
 def is_knowledge(model) -> bool:
     """Whether records of this model are knowledge-base content (their app says so)."""
     return getattr(model._meta.app_config, "knowledge_base", False)

@@ -13,7 +13,7 @@ from django.contrib.auth.management import create_permissions
 from django.contrib.auth.models import Group, Permission
 from django.db.models import Q
 
-from core.apps import knowledge_apps
+from core.models import knowledge_apps
 
 EDITOR = "编辑"
 ADMINISTRATOR = "管理员"

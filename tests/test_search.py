@@ -221,3 +221,20 @@ def test_the_index_survives_table_rebuilds(seed):
     figure.sentence = figure.sentence + "新增检索词鹦鹉螺。"
     figure.save()
     assert list(Figure.objects.matching("鹦鹉螺")) == [figure]
+
+
+def test_a_search_page_runs_a_handful_of_statements(client, seed):
+    """One statement finds a page of ids for every kind (planned with sequential scans off
+    on PostgreSQL, by a SET LOCAL that ends with its transaction), then one per kind reads
+    the records: not a SET and a RESET around each kind's statement."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.get("/search/?q=贷款")  # the session and data version, read once per request
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get("/search/?q=贷款").status_code == 200
+    statements = [q["sql"] for q in captured.captured_queries]
+    assert len(statements) <= 8, statements
+    assert not [sql for sql in statements if "RESET" in sql or sql.startswith("SET enable")]
+    if connection.vendor == "postgresql":
+        assert statements.count("SET LOCAL enable_seqscan = off") == 1

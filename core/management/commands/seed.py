@@ -9,8 +9,7 @@ from django.core.management import CommandError, call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from core.apps import knowledge_apps
-from core.models import bump_data_version
+from core.models import bump_data_version, knowledge_apps
 
 
 def seed_fixtures() -> list[tuple[str, str]]:
