@@ -8,9 +8,11 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
 
+from core.text import HAN_CHARACTER
+
 pytestmark = pytest.mark.django_db
 
-HAN = re.compile(r"[\u3400-\u9fff]")
+HAN = HAN_CHARACTER
 PAGES = [
     "/",
     "/policies/",
