@@ -47,6 +47,7 @@ CONSUMPTION = "apparent-consumption"
 OPERATING_RATE = "operating-rate"
 IMPORTS = "imports"
 EXPORTS = "exports"
+TRADE = (IMPORTS, EXPORTS)
 ROUTE_SHARE = "process-route-share"
 AVERAGE_CAPACITY = "average-capacity"
 
@@ -55,10 +56,6 @@ AVERAGE_CAPACITY = "average-capacity"
 class Interval:
     lo: Decimal
     hi: Decimal
-
-    @classmethod
-    def exact(cls, value: Decimal | int) -> Interval:
-        return cls(Decimal(value), Decimal(value))
 
     def overlaps(self, other: Interval) -> bool:
         return self.lo <= other.hi and other.lo <= self.hi
@@ -209,33 +206,27 @@ def changes(*, same_form: bool) -> Callable[[Figures], Iterator]:
     whose implied percentage is checked against a stated one."""
 
     def find(figures: Figures) -> Iterator:
-        groups = defaultdict(list)  # (figure, aspect, level the change ended at), by what changed
+        groups = defaultdict(list)  # (figure, aspect, level it ended at), by what changed
         for f in figures.all:
             if f.indicator.slug == NET_ADDED:  # a capacity's net addition is a row of its own
-                if level := figures.first(f.product, CAPACITY, f.year, f.breakdown):
-                    groups[(f.product.pk, CAPACITY, f.breakdown, f.year)].append((f, VALUE, level))
-                continue
-            for aspect in (ABS, PCT):
-                if printed_number(f, aspect)[0]:
-                    groups[(f.product.pk, f.indicator.slug, f.breakdown, f.year)].append(
-                        (f, aspect, f)
-                    )
+                level, aspects = figures.first(f.product, CAPACITY, f.year, f.breakdown), [VALUE]
+            else:
+                level, aspects = f, [a for a in (ABS, PCT) if printed_number(f, a)[0]]
+            if level and aspects:
+                key = (f.product.pk, level.indicator.slug, f.breakdown, f.year)
+                groups[key] += [(f, aspect, level) for aspect in aspects]
         for s, t in (
             pair for group in groups.values() for pair in itertools.combinations(group, 2)
         ):
-            if s[0] is t[0] or s[0].indicator.slug == t[0].indicator.slug == NET_ADDED:
+            both_added = s[0].indicator.slug == t[0].indicator.slug == NET_ADDED
+            if s[0] is t[0] or both_added or ((s[1] == PCT) == (t[1] == PCT)) != same_form:
                 continue  # one row's two forms; two net additions are restated figures
-            if ((s[1] == PCT) == (t[1] == PCT)) != same_form:
-                continue
             if same_form:
                 yield t[0], [("a", s[0], s[1])], [("b", t[0], t[1])]
             else:
                 (change, aspect, level), stated = (t, s[0]) if s[1] == PCT else (s, t[0])
-                yield (
-                    stated,
-                    [("level", level, VALUE), ("change", change, aspect)],
-                    [("stated", stated, PCT)],
-                )
+                terms = [("level", level, VALUE), ("change", change, aspect)]
+                yield stated, terms, [("stated", stated, PCT)]
 
     return find
 
@@ -348,13 +339,7 @@ RULES = {
     ),
     "consumption": Rule(
         "consumption",
-        same_year(
-            CONSUMPTION,
-            output=OUTPUT,
-            imports=IMPORTS,
-            exports=EXPORTS,
-            variants=(IMPORTS, EXPORTS),
-        ),
+        same_year(CONSUMPTION, output=OUTPUT, imports=IMPORTS, exports=EXPORTS, variants=TRADE),
         apparent_consumption,
     ),
     "average": Rule(
@@ -421,7 +406,7 @@ def evaluate(key: str, subject, inputs: list, against: list) -> Derivation | Non
     if rule.summed:  # a sum's extremes are the sums of its parts' extremes: no 2^n corners
         results = [outcome(rule.formula, part) for part in by_figure(inputs)]
         value = sum((v for v, _i in results), Decimal(0))
-        interval = sum((i for _v, i in results), Interval.exact(0))
+        interval = sum((i for _v, i in results), Interval(Decimal(0), Decimal(0)))
     else:
         value, interval = outcome(rule.formula, inputs)
     stated, stated_text = None, ""
@@ -429,7 +414,7 @@ def evaluate(key: str, subject, inputs: list, against: list) -> Derivation | Non
         stated = outcome(rule.against, against)[1]
         stated_text = "，".join(as_printed(f, aspect) for _r, f, aspect in against)
     elif isinstance(rule.against, Decimal):
-        stated, stated_text = Interval.exact(rule.against), f"{rule.against}{rule.unit}"
+        stated, stated_text = Interval(rule.against, rule.against), f"{rule.against}{rule.unit}"
     numbers = [value, interval.lo, interval.hi, *([stated.lo, stated.hi] if stated else [])]
     if not all(n.is_finite() for n in numbers):
         return None

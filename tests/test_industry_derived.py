@@ -8,7 +8,7 @@ from django.utils import translation
 
 from industry import derived as d
 from industry.models import Figure, Indicator, Paragraph, Product, Section
-from industry.templatetags.industry_text import derivation, fmt
+from industry.templatetags.industry_text import WORDS, derivation, fmt
 
 D = Decimal
 
@@ -181,6 +181,35 @@ def test_an_absolute_change_is_checked_against_a_percent_change():
     abs_row.change_abs_text = "17"
     analysis = d.Analysis([abs_row, pct_row])
     assert [c.agrees for c in analysis.checks if c.check == "change"] == [True]
+
+
+def test_a_change_stated_twice_in_one_form_is_compared_as_printed():
+    fig = Build()
+    fields = {
+        "change_direction": "up",
+        "change_pct_text": "2.2",
+        "change_as_printed": "同比增加2.2%",
+    }
+    first = fig("pvc", d.OUTPUT, "2011", **fields)
+    second = fig(
+        "pvc",
+        d.OUTPUT,
+        "2011",
+        **fields | {"change_pct_text": "2.5", "change_as_printed": "同比增长2.5%"},
+    )
+    analysis = d.Analysis([first, second])
+    (change,) = [c for c in analysis.checks if c.check == "change"]
+    assert change.agrees is False and change.unit == "%" and change.stated_text == "同比增长2.5%"
+    assert words(analysis, change, "formula") == "同比增加2.2%（一、）与 同比增长2.5%（一、）"
+    with translation.override("en"):
+        assert words(analysis, change, "formula") == (
+            '+2.2% in section <span lang="zh-Hans">一、</span> and '
+            '+2.5% in section <span lang="zh-Hans">一、</span>'
+        )
+
+
+def test_every_rule_has_its_words():
+    assert WORDS.keys() == d.RULES.keys()
 
 
 def test_utilisation_consumption_and_average_checks():
