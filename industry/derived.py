@@ -347,9 +347,13 @@ RULES = {
     ),
     "parts": Rule("parts", parts(previous=False), same, summed=True),
     "parts-previous": Rule(
-        "parts-previous", parts(previous=True), previous_from_pct, previous_from_pct, summed=True
+        "parts-previous",
+        parts(previous=True),
+        previous_from_pct,
+        against=previous_from_pct,
+        summed=True,
     ),
-    "shares": Rule("shares", route_shares, same, HUNDRED, unit="%", summed=True),
+    "shares": Rule("shares", route_shares, same, against=HUNDRED, unit="%", summed=True),
     "previous-net": Rule("previous", net_added, previous_from_abs),
     "pct-net": Rule("pct-from-abs", net_added, pct_from_abs, unit="%"),
     "previous-pct": Rule("previous", changed(PCT, "pct"), previous_from_pct),

@@ -75,7 +75,7 @@ NOTES = {"consumption": _("（原文只给出{variant}的进出口，以之代�
 
 
 def phrase(pattern: str, **words) -> SafeString:
-    """A message, translated, its {words} (escaped unless safe) filled in."""
+    """A message, translated and escaped, its {words} (escaped unless safe) filled in."""
     escaped = {key: conditional_escape(word) for key, word in words.items()}
     return mark_safe(conditional_escape(gettext(pattern)).format(**escaped))
 
