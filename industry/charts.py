@@ -1,20 +1,31 @@
 """Bar charts drawn on the server as inline SVG: the geometry is computed here, the template
 draws it with presentation attributes and CSS classes only (no inline style or script).
 
-What a chart says (title, labels, values, the text alternative) is put into words when the
-page shows it, in the page's language (see derived.Phrase): on English pages numbers and
-units are in English, and the Chinese the source prints (a process route) is marked."""
+What a chart says (title, labels, values, the text alternative) is put into words as the
+view builds it, in the page's language (see templatetags/industry_text.py): on English pages
+numbers and units are in English, and the Chinese the source prints (a process route) is
+marked."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop as _  # marks ids, translated when shown
 
+from core.text import english, has_han, localized, localized_html, source
 from industry import derived as d
-from industry.derived import HAN, Join, Msg, Name, Phrase, Source
+from industry.templatetags.industry_text import (
+    derivation,
+    figure_name,
+    join,
+    phrase,
+    plain,
+    unit_name,
+    value_of,
+)
 
 WIDTH = 640
 LABEL_WIDTH = 200
@@ -24,20 +35,17 @@ GAP = 14
 TOP = 8
 
 # A period as the source prints it, as a chart labels it (2013年, 当前).
-PERIODS = {
-    "当前": gettext_noop("当前"),
-    "目前": gettext_noop("目前"),
-}
+PERIODS = {"当前": _("当前"), "目前": _("目前")}
 
 
 @dataclass
 class Bar:
-    label: str | Phrase
+    label: str  # text, or HTML
     value: Decimal
-    quantity: Phrase  # the value with its unit
+    display: SafeString  # the value with its unit
     figure: object  # the stated figure, or the one a derived bar comes from
     derived: bool = False
-    note: str | Phrase = ""
+    note: str = ""
     note_is_editorial: bool = False
     y: float = 0
     width: float = 0
@@ -51,42 +59,36 @@ class Bar:
         return round(LABEL_WIDTH + self.width + 6, 1)
 
     @property
-    def display(self) -> SafeString:
-        """The value with its unit: a stated one exactly as printed on Chinese pages (2518万吨),
-        in English on English pages (2518 (10k t))."""
-        return self.quantity.html()
-
-    @property
     def display_text(self) -> str:
         """The value without markup, for the SVG <text>."""
-        return d.plain(self.quantity)
+        return plain(self.display)
 
     @property
     def display_lang(self) -> str:
         """lang="zh-Hans" for the SVG value on English pages if its unit is one the catalogue
         cannot put into English (the <text> cannot mark it in part)."""
-        return "zh-Hans" if d.english() and HAN.search(self.display_text) else ""
+        return "zh-Hans" if english() and has_han(self.display_text) else ""
 
     @property
     def label_html(self) -> SafeString:
-        return d.render(self.label)
+        return conditional_escape(self.label)
 
     @property
     def label_text(self) -> str:
         """The label without markup, for the SVG <text> (escaped by the template)."""
-        return d.plain(self.label)
+        return plain(self.label)
 
     @property
     def label_lang(self) -> str:
         """lang="zh-Hans" for the SVG label on English pages when it is the source's Chinese
         (a process route), which the <text> cannot mark in part."""
-        return "zh-Hans" if d.english() and HAN.search(self.label_text) else ""
+        return "zh-Hans" if english() and has_han(self.label_text) else ""
 
 
 @dataclass
 class BarChart:
     slug: str
-    title: Phrase
+    title: SafeString
     unit: str
     bars: list[Bar] = field(default_factory=list)
 
@@ -108,22 +110,20 @@ class BarChart:
 
     @property
     def unit_name(self) -> SafeString:
-        return d.unit_name(self.unit)
+        return unit_name(self.unit)
 
     @property
-    def description(self) -> Phrase:
+    def description(self) -> SafeString:
         """The text alternative: every bar's label and value, in a sentence."""
         items = [
-            Msg(
-                gettext_noop("{label}{value}（编者推算）")
-                if bar.derived
-                else gettext_noop("{label}{value}"),
+            phrase(
+                _("{label}{value}（编者推算）") if bar.derived else _("{label}{value}"),
                 label=bar.label,
-                value=bar.quantity,
+                value=bar.display,
             )
             for bar in self.bars
         ]
-        return Msg(gettext_noop("{items}。"), items=Join(gettext_noop("；"), items, translate=True))
+        return phrase(_("{items}。"), items=join(_("；"), items))
 
     @property
     def has_derived(self) -> bool:
@@ -135,60 +135,52 @@ class BarChart:
         return [unique[n] for n in sorted(unique)]
 
     @property
-    def source(self) -> Phrase | str:
+    def source(self) -> SafeString | str:
         figures = self.source_figures
         if not figures:
             return ""
         article = figures[0].paragraph.section.article
         places = dict.fromkeys(f.section.short_label for f in figures)
-        return Msg(
-            gettext_noop("{author}《{title}》，{places}"),
-            author=Source(article.author),
-            title=Source(article.title),
-            places=Join(gettext_noop("、"), [Source(p) for p in places], translate=True),
+        return phrase(
+            _("{author}《{title}》，{places}"),
+            author=source(article.author),
+            title=source(article.title),
+            places=join(_("、"), [source(p) for p in places]),
         )
 
 
 def stated_bar(figure, label) -> Bar:
-    return Bar(
-        label=label,
-        value=figure.value,
-        quantity=d.value_of(figure),
-        figure=figure,
-        note=figure.change_as_printed,
-    )
+    return Bar(label, figure.value, value_of(figure), figure, note=figure.change_as_printed)
 
 
-def derived_bar(derivation: d.Derivation, label) -> Bar:
+def derived_bar(derived: d.Derivation, label, figures: dict) -> Bar:
     return Bar(
         label=label,
-        value=derivation.result,
-        quantity=derivation.quantity,
-        figure=derivation.subject,
+        value=derived.value,
+        display=derivation(derived, "value", figures),
+        figure=figures[derived.subject],
         derived=True,
-        note=derivation.expression,
+        note=derivation(derived, "formula", figures),
         note_is_editorial=True,
     )
 
 
-def year_label(year: int) -> Phrase:
-    return Msg(gettext_noop("{year}年"), year=year)
-
-
-def period_label(figure) -> Phrase | str:
+def period_label(figure) -> SafeString:
     """The period a bar shows: the source's words (2013年, 当前), put into English on
     English pages; the year when the source names no period."""
     printed = figure.period_text
     if not printed or printed == f"{figure.year}年":
-        return year_label(figure.year)
+        return phrase(_("{year}年"), year=figure.year)
     if printed in PERIODS:
-        return Msg(PERIODS[printed])
-    return Source(printed)
+        return phrase(PERIODS[printed])
+    return source(printed)
 
 
 def charts_for(product, figures: list, analysis: d.Analysis) -> list[BarChart]:
     """The charts a product's figures allow (figures: the product's and its variants')."""
     own = [f for f in figures if f.product.pk == product.pk]
+    known = analysis.by_number
+    name = localized_html(product)
     charts = []
 
     levels = [
@@ -197,16 +189,13 @@ def charts_for(product, figures: list, analysis: d.Analysis) -> list[BarChart]:
         if (found := next((f for f in own if f.indicator.slug == indicator), None))
     ]
     if len(levels) > 1:
+        title = _("{product}：产能、产量与表观消费量（{year}年）")
         charts.append(
             BarChart(
                 slug="levels",
-                title=Msg(
-                    gettext_noop("{product}：产能、产量与表观消费量（{year}年）"),
-                    product=Name(product),
-                    year=levels[0].year,
-                ),
+                title=phrase(title, product=name, year=levels[0].year),
                 unit=levels[0].unit,
-                bars=[stated_bar(f, d.localized(f.indicator)) for f in levels],
+                bars=[stated_bar(f, localized(f.indicator)) for f in levels],
             )
         )
 
@@ -214,28 +203,13 @@ def charts_for(product, figures: list, analysis: d.Analysis) -> list[BarChart]:
     if trade:
         bars = []
         for f in trade:
-            name = Msg(
-                gettext_noop("{product}{indicator}"),
-                product=Name(f.product),
-                indicator=Name(f.indicator),
-            )
-            bars.append(stated_bar(f, Msg(gettext_noop("{name} {year}年"), name=name, year=f.year)))
-            previous = analysis.derived(f, "previous")
-            if previous:
-                bars.append(
-                    derived_bar(
-                        previous,
-                        Msg(gettext_noop("{name} {year}年"), name=name, year=f.year - 1),
-                    )
-                )
-        charts.append(
-            BarChart(
-                slug="trade",
-                title=Msg(gettext_noop("{product}：进出口量及同比变化"), product=Name(product)),
-                unit=trade[0].unit,
-                bars=bars,
-            )
-        )
+            label = _("{name} {year}年")
+            bars.append(stated_bar(f, phrase(label, name=figure_name(f), year=f.year)))
+            if previous := analysis.derived(f, "previous"):
+                label = phrase(label, name=figure_name(f), year=f.year - 1)
+                bars.append(derived_bar(previous, label, known))
+        title = phrase(_("{product}：进出口量及同比变化"), product=name)
+        charts.append(BarChart(slug="trade", title=title, unit=trade[0].unit, bars=bars))
 
     averages = sorted(
         (f for f in own if f.indicator.slug == d.AVERAGE_CAPACITY),
@@ -245,9 +219,7 @@ def charts_for(product, figures: list, analysis: d.Analysis) -> list[BarChart]:
         charts.append(
             BarChart(
                 slug="average-capacity",
-                title=Msg(
-                    gettext_noop("{product}：企业平均产能，2013年与当前"), product=Name(product)
-                ),
+                title=phrase(_("{product}：企业平均产能，2013年与当前"), product=name),
                 unit=averages[0].unit,
                 bars=[stated_bar(f, period_label(f)) for f in averages],
             )
@@ -257,24 +229,20 @@ def charts_for(product, figures: list, analysis: d.Analysis) -> list[BarChart]:
     if shares:
         bars = []
         for f in shares:
-            bar = stated_bar(f, Source(f.breakdown))
-            capacity = analysis.derived(f, "route-capacity")
-            if capacity:
-                bar.note = Msg(
-                    gettext_noop("产能约 {value}（{formula}）"),
-                    value=capacity.quantity,
-                    formula=capacity.expression,
+            bar = stated_bar(f, source(f.breakdown))
+            if capacity := analysis.derived(f, "route-capacity"):
+                bar.note = phrase(
+                    _("产能约 {value}（{formula}）"),
+                    value=derivation(capacity, "value", known),
+                    formula=derivation(capacity, "formula", known),
                 )
                 bar.note_is_editorial = True
             bars.append(bar)
+        title = _("{product}：产能的工艺路线构成（{year}年）")
         charts.append(
             BarChart(
                 slug="process-route",
-                title=Msg(
-                    gettext_noop("{product}：产能的工艺路线构成（{year}年）"),
-                    product=Name(product),
-                    year=shares[0].year,
-                ),
+                title=phrase(title, product=name, year=shares[0].year),
                 unit="%",
                 bars=bars,
             )
@@ -284,19 +252,11 @@ def charts_for(product, figures: list, analysis: d.Analysis) -> list[BarChart]:
         outputs = [f for f in own if f.indicator.slug == d.OUTPUT]
         bars = []
         for f in outputs:
-            bars.append(stated_bar(f, Msg(gettext_noop("{year}年产量"), year=f.year)))
-            previous = analysis.derived(f, "previous")
-            if previous:
-                bars.append(
-                    derived_bar(previous, Msg(gettext_noop("{year}年产量"), year=f.year - 1))
-                )
+            bars.append(stated_bar(f, phrase(_("{year}年产量"), year=f.year)))
+            if previous := analysis.derived(f, "previous"):
+                label = phrase(_("{year}年产量"), year=f.year - 1)
+                bars.append(derived_bar(previous, label, known))
         if bars:
-            charts.append(
-                BarChart(
-                    slug="output",
-                    title=Msg(gettext_noop("{product}：产量及同比变化"), product=Name(product)),
-                    unit=outputs[0].unit,
-                    bars=bars,
-                )
-            )
+            title = phrase(_("{product}：产量及同比变化"), product=name)
+            charts.append(BarChart(slug="output", title=title, unit=outputs[0].unit, bars=bars))
     return charts

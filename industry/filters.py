@@ -3,8 +3,8 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from core.facets import FacetedFilterSet
+from core.text import localized
 from core.widgets import BilingualSelect
-from industry.derived import localized
 from industry.models import Figure, Indicator, Product, Section
 
 

@@ -10,7 +10,7 @@ from core import exports
 from core.caching import cached
 from core.facets import faceted_list, invalid_filter
 from industry.charts import charts_for
-from industry.derived import ArticleAnalyses
+from industry.derived import Analysis
 from industry.filters import FigureFilter
 from industry.models import (
     Action,
@@ -41,8 +41,8 @@ def all_checks() -> Checks:
     figure, which a page should not do on every request as the knowledge base grows."""
 
     def compute() -> Checks:
-        analyses = ArticleAnalyses(Figure.objects.with_context())
-        return Checks(analyses.disagreements, analyses.agreements, analyses.flagged_numbers)
+        analysis = Analysis(Figure.objects.with_context())
+        return Checks(analysis.disagreements, analysis.agreements, analysis.flagged_numbers)
 
     return cached(["industry-checks"], compute)
 
@@ -57,12 +57,10 @@ def disagreement_count() -> int:
     return cached(["industry-disagreements"], lambda: len(all_checks().disagreements))
 
 
-def analyse_articles(figures) -> ArticleAnalyses:
-    """The analyses of the articles these figures come from."""
+def analyse_articles(figures) -> Analysis:
+    """The analysis of the articles these figures come from."""
     articles = {f.paragraph.section.article_id for f in figures}
-    return ArticleAnalyses(
-        Figure.objects.with_context().filter(paragraph__section__article__in=articles)
-    )
+    return Analysis(Figure.objects.with_context().filter(paragraph__section__article__in=articles))
 
 
 @require_GET
@@ -134,6 +132,7 @@ def figure_detail(request: HttpRequest, number: int) -> HttpResponse:
         {
             "figure": figure,
             "derivations": analysis.for_figure(figure),
+            "figures": analysis.by_number,
             "same_sentence": same_sentence,
         },
     )
@@ -157,6 +156,7 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
         {
             "product": product,
             "rows": [(f, analysis.for_figure(f)) for f in figures],
+            "figures": analysis.by_number,
             "charts": charts_for(product, figures, analysis),
         },
     )
@@ -190,18 +190,35 @@ def company_detail(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def data_notes(request: HttpRequest) -> HttpResponse:
     checks = all_checks()
+    involved = {n for d in [*checks.disagreements, *checks.agreements] for n in d.numbers}
+    # One query for the figures the checks involve and those with an editor's note.
+    figures = {
+        f.number: f
+        for f in Figure.objects.with_context().filter(Q(number__in=involved) | ~Q(note=""))
+    }
     return render(
         request,
         "industry/data_notes.html",
         {
-            "disagreements": checks.disagreements,
+            "disagreements": [
+                (d, by_sentence(figures[n] for n in d.numbers)) for d in checks.disagreements
+            ],
             "agreements": checks.agreements,
+            "figures": figures,
             "section_notes": Section.objects.exclude(editorial_note="").select_related(
                 "article", "parent"
             ),
-            "figure_notes": Figure.objects.exclude(note="").with_context(),
+            "figure_notes": [f for f in figures.values() if f.note],
         },
     )
+
+
+def by_sentence(figures) -> list[tuple[str, list]]:
+    """The source sentences these figures are stated in, each once, with its figures."""
+    grouped = {}
+    for figure in figures:
+        grouped.setdefault(figure.sentence, []).append(figure)
+    return list(grouped.items())
 
 
 FIGURE_COLUMNS: exports.Columns = {

@@ -1,4 +1,5 @@
-"""Derived figures and the tolerance rule, on known cases (industry/derived.py)."""
+"""Derived figures and the tolerance rule, on known cases (industry/derived.py), and their
+words (the derivation template tag)."""
 
 from decimal import Decimal
 
@@ -7,6 +8,7 @@ from django.utils import translation
 
 from industry import derived as d
 from industry.models import Figure, Indicator, Paragraph, Product, Section
+from industry.templatetags.industry_text import WORDS, derivation, fmt
 
 D = Decimal
 
@@ -21,6 +23,10 @@ def _chinese():
 
 def close(value: Decimal, expected: str, places: int = 2) -> bool:
     return round(value, places) == D(expected)
+
+
+def words(analysis: d.Analysis, derived: d.Derivation, part: str) -> str:
+    return derivation(derived, part, analysis.by_number)
 
 
 @pytest.mark.parametrize(
@@ -62,14 +68,14 @@ def test_formulas_on_the_articles_numbers():
     assert d.apparent_consumption(D(2011), D("66.5"), D("50.7")) == D("2026.8")
     assert close(d.average(D(4380), D(161)), "27.20")
     assert close(d.average(D(2518), D(73)), "34.49")
-    assert close(d.previous_from_pct(D(114), D(23), -1), "148.05")
+    assert close(d.previous_from_pct(D(114), D(-23)), "148.05")
     assert close(d.previous_from_pct(D("6270.8"), D("4.3")), "6012.27")
     assert d.previous_from_abs(D(2518), D(114)) == D(2404)
     assert close(d.pct_from_abs(D(4380), D(121)), "2.84")
     assert close(d.pct_from_abs(D(2518), D(114)), "4.74")
-    assert close(d.pct_from_abs(D(100), D(20), -1), "-16.67")
+    assert close(d.pct_from_abs(D(100), D(-20)), "-16.67")
     assert close(d.abs_from_pct(D(3464), D("0.5")), "17.23")
-    assert close(d.abs_from_pct(D(114), D(23), -1), "-34.05")
+    assert close(d.abs_from_pct(D(114), D(-23)), "-34.05")
     assert close(d.pct_change(D(22), D(27)), "22.73")
     assert close(d.share_of(D(2518), D("81.3")), "2047.13")
 
@@ -81,11 +87,11 @@ def test_span_takes_the_extremes_of_a_monotonic_formula():
 
 
 def test_fmt():
-    assert d.fmt(D("3356.10")) == "3356.1"
-    assert d.fmt(D("4259.0")) == "4259"
-    assert d.fmt(D("79.0867"), 2) == "79.09"
-    assert d.fmt(D("-34.05"), 1) == "−34.1"
-    assert d.fmt_signed(D("2.84"), 2) == "+2.84"
+    assert fmt(D("3356.10")) == "3356.1"
+    assert fmt(D("4259.0")) == "4259"
+    assert fmt(D("79.0867"), 2) == "79.09"
+    assert fmt(D("-34.05"), 1) == "−34.1"
+    assert fmt(D("-0.04"), 1) == "0"
 
 
 class Build:
@@ -141,7 +147,7 @@ def test_pvc_capacity_increase_about_120_against_114_disagrees():
     analysis = d.Analysis([about, stated])
     (check,) = analysis.disagreements
     assert check.check == "restated"
-    assert {f.number for f in check.figures} == {about.number, stated.number}
+    assert check.numbers == [about.number, stated.number]
     assert analysis.flagged_numbers == {about.number, stated.number}
     assert check in analysis.for_figure(about)
 
@@ -168,12 +174,42 @@ def test_an_absolute_change_is_checked_against_a_percent_change():
     analysis = d.Analysis([abs_row, pct_row])
     (change,) = [c for c in analysis.checks if c.check == "change"]
     assert change.agrees is False
-    assert close(change.result, "1.17")
-    assert change.subject is pct_row and abs_row in change.inputs
+    assert close(change.value, "1.17")
+    assert change.subject == pct_row.number
+    assert abs_row.number in {number for _role, number, _aspect in change.inputs}
     # 约17万吨 would have agreed with 0.5%.
     abs_row.change_abs_text = "17"
     analysis = d.Analysis([abs_row, pct_row])
     assert [c.agrees for c in analysis.checks if c.check == "change"] == [True]
+
+
+def test_a_change_stated_twice_in_one_form_is_compared_as_printed():
+    fig = Build()
+    fields = {
+        "change_direction": "up",
+        "change_pct_text": "2.2",
+        "change_as_printed": "同比增加2.2%",
+    }
+    first = fig("pvc", d.OUTPUT, "2011", **fields)
+    second = fig(
+        "pvc",
+        d.OUTPUT,
+        "2011",
+        **fields | {"change_pct_text": "2.5", "change_as_printed": "同比增长2.5%"},
+    )
+    analysis = d.Analysis([first, second])
+    (change,) = [c for c in analysis.checks if c.check == "change"]
+    assert change.agrees is False and change.unit == "%" and change.stated_text == "同比增长2.5%"
+    assert words(analysis, change, "formula") == "同比增加2.2%（一、）与 同比增长2.5%（一、）"
+    with translation.override("en"):
+        assert words(analysis, change, "formula") == (
+            '+2.2% in section <span lang="zh-Hans">一、</span> and '
+            '+2.5% in section <span lang="zh-Hans">一、</span>'
+        )
+
+
+def test_every_rule_has_its_words():
+    assert WORDS.keys() == d.RULES.keys()
 
 
 def test_utilisation_consumption_and_average_checks():
@@ -192,8 +228,8 @@ def test_utilisation_consumption_and_average_checks():
     checks = {c.check: c for c in analysis.checks}
     assert set(checks) == {"utilisation", "consumption", "average"}
     assert all(c.agrees for c in checks.values())
-    assert checks["consumption"].result == D("2026.8")
-    assert "powder" in checks["consumption"].formula
+    assert checks["consumption"].value == D("2026.8")
+    assert "powder" in words(analysis, checks["consumption"], "formula")
     # A consumption far from output + imports - exports is flagged.
     figures[3].value_text, figures[3].value = "1990", D(1990)
     assert [c.check for c in d.Analysis(figures).disagreements] == ["consumption"]
@@ -220,9 +256,9 @@ def test_parts_against_their_total_and_shares_against_100():
     ethylene = fig("pvc", d.ROUTE_SHARE, "18.7", unit="%", breakdown="乙烯法")
     analysis = d.Analysis([total, solid, liquid, carbide, ethylene])
     checks = {c.check: c for c in analysis.checks}
-    assert checks["parts"].result == D(114) and checks["parts"].agrees
+    assert checks["parts"].value == D(114) and checks["parts"].agrees
     assert checks["parts-previous"].agrees
-    assert checks["shares"].result == D(100) and checks["shares"].agrees
+    assert checks["shares"].value == D(100) and checks["shares"].agrees
     liquid.value_text, liquid.value = "60", D(60)
     assert "parts" in {c.check for c in d.Analysis([total, solid, liquid]).disagreements}
 
@@ -233,11 +269,11 @@ def test_implied_previous_year_and_changes_are_shown_beside_the_figure():
     output = fig("pvc", d.OUTPUT, "2011", change_direction="up", change_abs_text="140")
     analysis = d.Analysis([exports, output])
     previous = analysis.derived(exports, "previous")
-    assert previous.display == "148.1万吨" and not previous.is_check
-    assert previous.formula == "114 ÷ (1 − 23%)"
-    assert close(analysis.derived(exports, "abs-from-pct").result, "-34.05")
-    assert analysis.derived(output, "previous").result == D(1871)
-    assert close(analysis.derived(output, "pct-from-abs").result, "7.48")
+    assert words(analysis, previous, "value") == "148.1万吨" and not previous.is_check
+    assert words(analysis, previous, "formula") == "114 ÷ (1 − 23%)"
+    assert close(analysis.derived(exports, "abs-from-pct").value, "-34.05")
+    assert analysis.derived(output, "previous").value == D(1871)
+    assert close(analysis.derived(output, "pct-from-abs").value, "7.48")
 
 
 def test_average_capacity_growth_and_route_capacity():
@@ -247,15 +283,17 @@ def test_average_capacity_growth_and_route_capacity():
     capacity = fig("pvc", d.CAPACITY, "2518")
     share = fig("pvc", d.ROUTE_SHARE, "81.3", unit="%", breakdown="电石法")
     analysis = d.Analysis([old, new, capacity, share])
-    assert close(analysis.derived(new, "growth").result, "22.73")
-    assert analysis.derived(share, "route-capacity").display == "2047.1万吨"
+    assert close(analysis.derived(new, "growth").value, "22.73")
+    assert words(analysis, analysis.derived(share, "route-capacity"), "value") == "2047.1万吨"
 
 
 @pytest.mark.django_db
 def test_the_seed_data_has_exactly_these_disagreements(seed):
     analysis = d.Analysis(Figure.objects.with_context())
+    subject = analysis.by_number
     found = sorted(
-        (c.check, c.subject.product.slug, c.subject.indicator.slug) for c in analysis.disagreements
+        (c.check, subject[c.subject].product.slug, subject[c.subject].indicator.slug)
+        for c in analysis.disagreements
     )
     assert found == [
         ("change", "caustic-soda", "output"),
@@ -265,9 +303,9 @@ def test_the_seed_data_has_exactly_these_disagreements(seed):
         ("restated", "pvc", "capacity-net-added"),
     ]
     restated = {
-        (c.subject.product.slug, c.agrees)
+        (subject[c.subject].product.slug, c.agrees)
         for c in analysis.checks
-        if c.check == "restated" and c.subject.indicator.slug == d.NET_ADDED
+        if c.check == "restated" and subject[c.subject].indicator.slug == d.NET_ADDED
     }
     assert restated == {("caustic-soda", True), ("pvc", False)}
     assert all(c.agrees for c in analysis.checks if c.check == "utilisation")
@@ -288,7 +326,8 @@ def test_a_degenerate_figure_is_left_out_of_the_derivations_not_a_crash(seed, cl
     capacity.value_text = "114"
     capacity.save()
     analysis = Analysis(Figure.objects.with_context())
-    assert all(d.is_computable for d in analysis.derivations)
+    numbers = [n for d in analysis.derivations for n in (d.value, d.interval.lo, d.interval.hi)]
+    assert numbers and all(n.is_finite() for n in numbers)
     assert client.get(added.get_absolute_url()).status_code == 200
     assert client.get("/industry/products/pvc/").status_code == 200
     assert client.get("/industry/data-notes/").status_code == 200

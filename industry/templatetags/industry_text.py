@@ -1,50 +1,210 @@
-"""Template tags for the industry pages' words in the page's language (see derived.Phrase):
-English on English pages, with the Chinese the source prints marked lang="zh-Hans"; on
-Chinese pages exactly the text the templates always showed, without extra markup."""
+"""The industry pages' words in the page's language: English on English pages, with the
+Chinese the source prints (a section number such as 二、1、, a process route such as 电石法)
+marked lang="zh-Hans"; on Chinese pages exactly the text the templates always showed, without
+extra markup. Derivations are cached across requests and languages as numbers
+(industry.derived), and put into words here when a page shows them.
+
+The English style: numbers as printed; 约 becomes ≈ (≈120); a unit follows its number as the
+catalogue says ("2518 (10k t)", "161 enterprises", "5%"); a range reads "115 to 125".
+"""
+
+import html
+from decimal import ROUND_HALF_UP, Decimal
 
 from django import template
-from django.utils.html import format_html
-from django.utils.safestring import SafeString
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.html import conditional_escape, format_html, strip_tags
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
+from django.utils.translation import gettext_noop as _  # marks ids, translated when shown
 
-from industry import derived as d
+from core.text import english, localized_html
+from core.text import source as source_html
+from industry.derived import RULES, VALUE, Derivation, as_printed, by_figure, printed_number
 
 register = template.Library()
+
+# How a number is written with its unit; the catalogue gives the English ("{value} (10k t)").
+UNIT_PATTERNS = {"万吨": _("{value}万吨"), "家": _("{value}家")}
+# A unit on its own (a table column, a chart's axis).
+UNIT_NAMES = {"万吨": _("万吨"), "家": _("家"), "万元": _("万元"), "吨": _("吨"), "名": _("名")}
+
+BOTH = _("{a}（{where_a}）与 {b}（{where_b}）")
+CHANGE = _("{product}{indicator}的变化：两处所述")
+PREVIOUS_FROM_PCT = "{value} ÷ (1 {op} {pct}%)"
+
+# Each rule's title and formula (industry.derived.RULES), filled in with the words for the
+# roles of its terms: the number as printed (as the source prints it, unit included, for the
+# rules in PRINTED), `where_<role>` (the section stating it), `<role>_year`; for the figure
+# it is shown beside, `product`, `indicator`, `route` and `year` (the year before); `op` and
+# `back`, the sign of the change and its opposite. A formula of symbols is its own
+# translation. A sum's formula is shown part by part, joined by +.
+WORDS = {
+    "restated": (_("{product}{indicator}：两处所述"), BOTH),
+    "change": (CHANGE, BOTH),
+    "change-rate": (CHANGE, _("{change} ÷ ({level} {back} {change}) × 100%（{where_change}所述）")),
+    "utilisation": (
+        _("{product}产能利用率（产量 ÷ 产能），对照所述开工率"),
+        _("产量 ÷ 产能 × 100% = {output} ÷ {capacity} × 100%"),
+    ),
+    "consumption": (
+        _("{product}表观消费量（产量 + 进口 − 出口），对照所述"),
+        _("产量 + 进口 − 出口 = {output} + {imports} − {exports}"),
+    ),
+    "average": (
+        _("{product}企业平均产能（产能 ÷ 企业数），对照所述"),
+        _("产能 ÷ 企业数 = {capacity} ÷ {count}"),
+    ),
+    "parts": (_("{product}{indicator}：分项之和，对照总数"), "{product} {value}"),
+    "parts-previous": (
+        _("{product}{indicator}：分项上年数之和，对照总数的上年数（均据变化率推算）"),
+        "{product} " + PREVIOUS_FROM_PCT,
+    ),
+    "shares": (_("{product}各工艺路线比重之和，对照100%"), "{route} {value}"),
+    "previous-net": (_("{year}年产能（产能 − 产能净增）"), "{capacity} − {added}"),
+    "pct-net": (_("折合产能同比增长率"), "{added} ÷ ({capacity} − {added}) × 100%"),
+    "previous-pct": (_("{year}年数值（据变化率推算）"), PREVIOUS_FROM_PCT),
+    "abs-from-pct": (_("折合变化量"), "{value} − " + PREVIOUS_FROM_PCT),
+    "previous-abs": (_("{year}年数值（据变化量推算）"), "{value} {back} {change}"),
+    "pct-from-abs": (_("折合变化率"), "{op}{change} ÷ ({value} {back} {change}) × 100%"),
+    "growth": (_("{old_year}年至{new_year}年的增幅"), "({new} − {old}) ÷ {old} × 100%"),
+    "route-capacity": (_("{route}产能（产能 × 比重）"), "{capacity} × {share}"),
+}
+PRINTED = {"restated", "change"}
+# Said after the formula when an input is a variant's figure, standing in for the product's.
+NOTES = {"consumption": _("（原文只给出{variant}的进出口，以之代入）")}
+
+
+def phrase(pattern: str, **words) -> SafeString:
+    """A message, translated and escaped, its {words} (escaped unless safe) filled in."""
+    escaped = {key: conditional_escape(word) for key, word in words.items()}
+    return mark_safe(conditional_escape(gettext(pattern)).format(**escaped))
+
+
+def join(separator: str, parts) -> SafeString:
+    return mark_safe(conditional_escape(gettext(separator)).join(map(conditional_escape, parts)))
+
+
+def plain(text) -> str:
+    """Words without markup (for places that take none, such as an SVG <text>)."""
+    return html.unescape(strip_tags(conditional_escape(text)))
+
+
+def fmt(value: Decimal, places: int = 1) -> str:
+    """A derived number for display: rounded, without trailing zeros."""
+    text = f"{value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP):f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text.replace("-", "−")
+
+
+@register.simple_tag
+def number(text, approximate=False) -> SafeString:
+    """A number, with 约 (≈ in English) before it when approximate."""
+    return phrase(_("约{number}"), number=text) if approximate else conditional_escape(text)
+
+
+def quantity(value, unit: str) -> SafeString:
+    """A number (text or HTML) with its unit."""
+    if unit == "%":
+        return phrase("{value}%", value=value)
+    if unit in UNIT_PATTERNS:
+        return phrase(UNIT_PATTERNS[unit], value=value)
+    return conditional_escape(value) + source_html(unit)  # a unit the catalogue lacks
 
 
 @register.simple_tag
 def source(text) -> SafeString:
     """Chinese source text or a Chinese-only editor's note: marked as Chinese on English pages."""
-    return d.source(text or "")
+    return source_html(text or "")
 
 
 @register.simple_tag
 def figure_name(figure) -> SafeString:
     """What a figure measures: product and indicator (烧碱企业数; Caustic soda · Number of
     enterprises)."""
-    return d.Msg(
-        gettext_noop("{product}{indicator}"),
-        product=d.Name(figure.product),
-        indicator=d.Name(figure.indicator),
-    ).html()
+    product, indicator = localized_html(figure.product), localized_html(figure.indicator)
+    return phrase(_("{product}{indicator}"), product=product, indicator=indicator)
 
 
 @register.simple_tag
 def value_of(figure) -> SafeString:
     """A figure's value with its unit: as printed on Chinese pages, in English on English pages."""
-    return d.value_of(figure).html()
-
-
-@register.simple_tag
-def number(text, approximate=False) -> SafeString:
-    """A number, with 约 (≈ in English) before it when approximate."""
-    return d.Num(str(text), bool(approximate)).html()
+    return quantity(number(figure.value_text, figure.is_approximate), figure.unit)
 
 
 @register.filter
 def unit_name(unit) -> SafeString:
-    return d.unit_name(unit or "")
+    if unit in UNIT_NAMES:
+        return conditional_escape(gettext(UNIT_NAMES[unit]))
+    return conditional_escape(unit) if unit in ("%", "", None) else source_html(unit)
+
+
+def term_words(subject, inputs: list, against: list = (), printed: bool = False) -> dict:
+    """The words a rule's title and formula are filled in with (see WORDS)."""
+    words = {
+        "product": localized_html(subject.product),
+        "indicator": localized_html(subject.indicator),
+        "route": source_html(subject.breakdown),
+        "year": subject.year - 1,
+    }
+    sign = next((f.sign for _r, f, aspect in inputs if aspect != VALUE), 1)
+    words["op"], words["back"] = ("+", "−") if sign > 0 else ("−", "+")
+    for role, figure, aspect in [*inputs, *against]:
+        text, approximate = printed_number(figure, aspect)
+        shown = number(text, approximate)
+        if printed:
+            shown = in_print(figure, aspect)
+        elif aspect == VALUE and figure.unit == "%":
+            shown += "%"
+        words[role] = shown
+        words[f"where_{role}"] = source_html(figure.section.short_label)
+        words[f"{role}_year"] = figure.year
+    return words
+
+
+def in_print(figure, aspect: str) -> SafeString:
+    """A term as the source prints it (约120万吨, 同比增加2.8%); on English pages in
+    English, a change with its sign (≈120 (10k t), +2.8%)."""
+    if not english():
+        return conditional_escape(as_printed(figure, aspect))
+    text, approximate = printed_number(figure, aspect)
+    shown = quantity(number(text, approximate), "%" if aspect == "pct" else figure.unit)
+    if aspect == VALUE:
+        return shown
+    return ("+" if figure.sign > 0 else "−") + shown
+
+
+def interval_words(interval, unit: str) -> SafeString:
+    places = 2 if unit == "%" else 1
+    if interval.lo == interval.hi:
+        return quantity(fmt(interval.lo, places), unit)
+    lo, hi = fmt(interval.lo, places), fmt(interval.hi, places)
+    return quantity(phrase(_("{lo} ~ {hi}"), lo=lo, hi=hi), unit)
+
+
+@register.simple_tag
+def derivation(d: Derivation, part: str, figures: dict) -> SafeString:
+    """A derivation in words: its "title", "formula", "value", "interval" (its tolerance) or
+    "stated" (the tolerance of what the article states). `figures`: the page's figures by
+    number."""
+    if part == "value":
+        return quantity(fmt(d.value, 2 if d.unit == "%" else 1), d.unit)
+    if part in ("interval", "stated"):
+        interval = d.interval if part == "interval" else d.stated
+        return interval_words(interval, d.unit) if interval else mark_safe("")
+    subject = figures[d.subject]
+    inputs = [(role, figures[n], aspect) for role, n, aspect in d.inputs]
+    against = [(role, figures[n], aspect) for role, n, aspect in d.against]
+    title, shown = WORDS[d.rule]
+    if part == "title":
+        return phrase(title, **term_words(subject, inputs, against))
+    if RULES[d.rule].summed:
+        return join(" + ", [phrase(shown, **term_words(p[0][1], p)) for p in by_figure(inputs)])
+    words = phrase(shown, **term_words(subject, inputs, against, printed=d.rule in PRINTED))
+    variant = next((f.product for _r, f, _a in inputs if f.product.pk != subject.product.pk), None)
+    if variant and d.rule in NOTES:
+        words += phrase(NOTES[d.rule], variant=localized_html(variant))
+    return words
 
 
 @register.simple_tag
@@ -53,14 +213,16 @@ def period(figure) -> SafeString:
     it does not say it), or the year the editor read from the context, flagged as such.
     A tag rather than an included template: the figures table shows it on every row."""
     if figure.period_text:
-        html = format_html('<span lang="zh-Hans">{}</span>', figure.period_text)
+        printed = format_html('<span lang="zh-Hans">{}</span>', figure.period_text)
         if not figure.period_names_year:
-            html += format_html(' <span class="meta">{}{}{}</span>', _("（"), figure.year, _("）"))
-        return html
+            printed += format_html(
+                ' <span class="meta">{}{}{}</span>', gettext("（"), figure.year, gettext("）")
+            )
+        return printed
     return format_html(
         '{}{} <span class="editorial-flag" title="{}">{}</span>',
         figure.year,
-        _("年"),
-        _("原句未写时期，年份由编者据上下文确定"),
-        _("编者据上下文"),
+        gettext("年"),
+        gettext("原句未写时期，年份由编者据上下文确定"),
+        gettext("编者据上下文"),
     )
