@@ -89,6 +89,14 @@ def main() -> None:
         "search, common word": "/search/?q=中小企业",
         "search, rare word": "/search/?q=获得感",
         "search, 1 character": "/search/?q=贷",
+        # Several words (issue 12): rare and common words, other names, English.
+        "search, rare + rare": "/search/?q=获得感 云化",
+        "search, rare + common": "/search/?q=获得感 中小企业",
+        "search, common + common": "/search/?q=中小企业 服务",
+        "search, three words": "/search/?q=中小企业 贷款 担保",
+        "search, other name + common": "/search/?q=房租 中小企业",
+        "search, English + common": "/search/?q=rent 企业",
+        "measure list, two words": "/policies/measures/?q=中小企业 贷款",
         "figures table": "/industry/figures/",
     }
     results = {"measures": total, "vendor": connection.vendor, "pages": {}}

@@ -34,8 +34,24 @@ TARGETS = {  # p95 at 100,000 measures on PostgreSQL, in ms
             "home",
         ],
     ),
-    "search": (50, ["search, common word", "search, rare word", "search, 1 character"]),
+    "search": (
+        50,
+        [
+            "search, common word",
+            "search, rare word",
+            "search, 1 character",
+            "search, rare + rare",
+            "search, rare + common",
+            "search, common + common",
+            "search, three words",
+            "search, other name + common",
+            "search, English + common",
+            "measure list, two words",
+        ],
+    ),
 }
+# On SQLite the searches of several words are held to 60 ms (issue 12).
+SQLITE_SEARCH_LIMIT = 60
 
 
 def environment(url: str) -> dict:
@@ -125,7 +141,9 @@ def verdicts(results: dict) -> list[str]:
         small, large = (vendor, sizes[0]), (vendor, sizes[-1])
         if small not in results or large not in results:
             continue
-        for limit, pages in TARGETS.values():
+        for name, (limit, pages) in TARGETS.items():
+            if vendor == "sqlite" and name == "search":
+                limit = SQLITE_SEARCH_LIMIT
             for page in pages:
                 p95 = results[large]["pages"][page]["p95_ms"]
                 base = results[small]["pages"][page]["p95_ms"]

@@ -26,7 +26,7 @@ if __name__ == "__main__":  # run as a script: set up Django first
 from django.db import transaction
 
 from bench.progress import Progress
-from core.models import bump_data_version
+from core.models import bump_data_version, reindex
 from industry.models import (
     Action,
     ActionKind,
@@ -153,7 +153,6 @@ def generate(rng: random.Random, count: int, real: list[Measure], progress: Prog
                     title_is_editorial=template.title_is_editorial,
                     text="".join(draw(rng, sentences, weights, rng.randint(2, 5))),
                 )
-                measure.refresh_search()  # bulk_create skips pre_save
                 measures.append(measure)
         measures = Measure.objects.bulk_create(measures)
         for field, choices, most in [
@@ -172,6 +171,8 @@ def generate(rng: random.Random, count: int, real: list[Measure], progress: Prog
                     )
                 ]
             )
+        # bulk_create skips pre_save, and a measure is searched by its classifications' names.
+        reindex(Measure.objects.filter(pk__in=[m.pk for m in measures]))
         progress.advance(len(notices))
 
 

@@ -5,6 +5,7 @@ import difflib
 from dataclasses import dataclass
 
 from django import forms
+from django.contrib import admin
 from django.contrib.admin.utils import flatten_fieldsets, quote, unquote
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -14,7 +15,7 @@ from django.utils.safestring import SafeString, mark_safe
 from reversion.admin import VersionAdmin
 from reversion.models import Version
 
-from core.models import Versioned
+from core.models import EquivalentTerms, Versioned
 
 STALE_MESSAGE = (
     "没有保存：您打开此页面后，{user}已把这条记录改为第 {current} 版（您编辑的是第 {seen} 版）。"
@@ -239,3 +240,11 @@ def text_diff(old: str, new: str) -> tuple[SafeString, SafeString]:
 
 def join_html(parts: list[tuple[str, str]]) -> SafeString:
     return format_html_join("", "{}", ((format_html(fmt, text),) for fmt, text in parts))
+
+
+@admin.register(EquivalentTerms)
+class EquivalentTermsAdmin(KnowledgeAdmin):
+    """The search's list of other names for things (editorial)."""
+
+    list_display = ["terms", "note"]
+    search_fields = ["terms", "note"]

@@ -10,15 +10,27 @@ class CoreConfig(AppConfig):
       data version on; the roles cover its models);
     - `seed_fixture`: the file in fixtures/ that `manage.py seed` loads into it;
     - `editor_models`: the models that editors (编辑) may add and change.
+
+    Core itself seeds and lets editors change one model: the search's equivalent terms.
     """
 
     name = "core"
     verbose_name = "知识库"
 
+    # The search's list of other names for things (core.models.EquivalentTerms).
+    seed_fixture = "search.json"
+    editor_models = ["equivalentterms"]
+
     def ready(self):
-        from core.models import repair_search_indexes
+        from core.models import (
+            rebuild_stale_search_index,
+            repair_search_indexes,
+            watch_search_names,
+        )
         from core.roles import sync_roles
 
         # Once per migrate, after every app's migrations and permissions.
         post_migrate.connect(repair_search_indexes, sender=self)
+        post_migrate.connect(rebuild_stale_search_index, sender=self)
         post_migrate.connect(sync_roles, sender=self)
+        watch_search_names()

@@ -8,13 +8,14 @@ their base class; core never names an app.
 """
 
 from django.apps import apps
+from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 
 from core import search
-from core.analysis import analyze
+from core.analysis import Query, Search, analyze
 
 
 class NaturalKeyManager(models.Manager):
@@ -92,16 +93,69 @@ class Term(Versioned):
         return self.name
 
 
+# Raise when analyze() or any model's search_document() changes: the next migrate then
+# analyses every searchable record again (see rebuild_stale_search_index).
+SEARCH_INDEX_VERSION = 2
+
+
+class SearchableQuerySet(models.QuerySet):
+    """Reads that every searchable model shares."""
+
+    def for_search(self):
+        """What a search hit shows: the model's `search_related` rows, without the token
+        streams (only the index reads them)."""
+        return self.select_related(*self.model.search_related).defer("search_title", "search_body")
+
+    def for_indexing(self):
+        """What the search document is made of: the record's own text and the names of
+        the records it is filed under (`search_names`)."""
+        fields, many = [], []
+        for lookup in self.model.search_names:
+            (many if _is_many(self.model, lookup) else fields).append(lookup)
+        return self.select_related(*self.model.search_related, *fields).prefetch_related(*many)
+
+    def matching(self, words: "Search | str", *, scope: str = search.ANYWHERE):
+        """The records holding every word of the search (in the scope). A string is read
+        as typed, without other names: parse it with core.find.parse for those."""
+        if isinstance(words, str):
+            words = Search.parse(words)
+        if not words or (scope == search.TOGETHER and not words.together):
+            return self.none()
+        return self.filter(search_title__matches=search.In(words, scope))
+
+
+def _path(model, lookup: str) -> list:
+    fields = []
+    for name in lookup.split("__"):
+        field = model._meta.get_field(name)
+        fields.append(field)
+        model = field.related_model
+    return fields
+
+
+def _is_many(model, lookup: str) -> bool:
+    return any(field.many_to_many or field.one_to_many for field in _path(model, lookup))
+
+
 class Searchable(models.Model):
-    """A record the site search finds. Subclasses say what its title and body text are
-    (`search_document`) and which related rows that text needs (`search_related`); the
-    analysed token streams are stored here and indexed by the database (see core.search
-    and the migration that calls create_search_index)."""
+    """A record the site search finds. Subclasses say:
+
+    - `search_document()`: its title and body text (the body ends with the names of what
+      the record is filed under, in Chinese and English, so that a word typed can be found
+      in either);
+    - `search_related`: the related rows a search hit shows (select_related);
+    - `search_names`: the lookups to the records whose names the document includes; when
+      one of those changes, or the record is filed under another, the document is made
+      again (see `watch_search_names`).
+
+    The analysed token streams are stored here and indexed by the database (see
+    core.search and the migration that calls create_search_index)."""
 
     search_title = search.SearchTokens(_("检索用标题词元"), editable=False, default="")
     search_body = search.SearchTokens(_("检索用正文词元"), editable=False, default="")
 
     search_related: tuple[str, ...] = ()
+    search_names: tuple[str, ...] = ()
 
     class Meta:
         abstract = True
@@ -112,6 +166,14 @@ class Searchable(models.Model):
     def refresh_search(self) -> None:
         title, body = self.search_document()
         self.search_title, self.search_body = analyze(title), analyze(body)
+
+    def names_of(self, lookup: str, *fields: str) -> list[str]:
+        """The values of `fields` (default: name and name_en) of the records this one is
+        filed under through a many-to-many `lookup`; none before the record is first saved."""
+        if self.pk is None:
+            return []
+        fields = fields or ("name", "name_en")
+        return [getattr(obj, field) for obj in getattr(self, lookup).all() for field in fields]
 
 
 @receiver(pre_save)
@@ -125,9 +187,144 @@ def searchable_models() -> list[type[Searchable]]:
     return [model for model in apps.get_models() if issubclass(model, Searchable)]
 
 
+REINDEX_BATCH = 1000
+
+
+def reindex(queryset) -> int:
+    """Analyse these records' documents again and store them (no save signals, no new
+    version: the records themselves did not change)."""
+    model = queryset.model
+    done, batch = 0, []
+    for obj in queryset.for_indexing().order_by("pk").iterator(chunk_size=REINDEX_BATCH):
+        obj.refresh_search()
+        batch.append(obj)
+        if len(batch) == REINDEX_BATCH:
+            model.objects.bulk_update(batch, ["search_title", "search_body"])
+            done, batch = done + len(batch), []
+    model.objects.bulk_update(batch, ["search_title", "search_body"])
+    return done + len(batch)
+
+
+def watch_search_names() -> None:
+    """Keep search documents in step with the names they include (see
+    Searchable.search_names): re-analyse the records filed under a record that is saved or
+    deleted, and a record that is filed under others or no longer. Called once the apps
+    are loaded (CoreConfig.ready)."""
+    for model in searchable_models():
+        for lookup in model.search_names:
+            path = _path(model, lookup)
+            related = path[-1].related_model
+            _watch(model, lookup, related)
+            if len(path) == 1 and path[0].many_to_many:
+                m2m_changed.connect(
+                    _filed_changed(model, lookup),
+                    sender=path[0].remote_field.through,
+                    weak=False,
+                    dispatch_uid=f"search-filed-{model._meta.label}-{lookup}",
+                )
+
+
+def _watch(model, lookup: str, related) -> None:
+    uid = f"search-names-{model._meta.label}-{lookup}"
+
+    def saved(sender, instance, raw=False, created=False, **kwargs):
+        if not raw and not created:
+            reindex(model.objects.filter(**{lookup: instance}))
+
+    def deleting(sender, instance, **kwargs):
+        ids = list(model.objects.filter(**{lookup: instance}).values_list("pk", flat=True))
+        instance._search_affected = {**getattr(instance, "_search_affected", {}), uid: ids}
+
+    def deleted(sender, instance, **kwargs):
+        ids = getattr(instance, "_search_affected", {}).get(uid)
+        if ids:
+            reindex(model.objects.filter(pk__in=ids))
+
+    post_save.connect(saved, sender=related, weak=False, dispatch_uid=uid)
+    pre_delete.connect(deleting, sender=related, weak=False, dispatch_uid=uid)
+    post_delete.connect(deleted, sender=related, weak=False, dispatch_uid=uid)
+
+
+def _filed_changed(model, lookup: str):
+    def changed(sender, instance, action, reverse, pk_set, **kwargs):
+        if not reverse:  # measure.topics.add(...): this record's names changed
+            if action in ("post_add", "post_remove", "post_clear"):
+                reindex(model.objects.filter(pk=instance.pk))
+        elif action == "pre_clear":  # topic.measures.clear(): find them before they go
+            ids = model.objects.filter(**{lookup: instance}).values_list("pk", flat=True)
+            instance._search_cleared = list(ids)
+        elif action == "post_clear":
+            reindex(model.objects.filter(pk__in=getattr(instance, "_search_cleared", [])))
+        elif action in ("post_add", "post_remove") and pk_set:
+            reindex(model.objects.filter(pk__in=pk_set))
+
+    return changed
+
+
 def repair_search_indexes(using="default", **kwargs):
     """After every migrate (see CoreConfig.ready)."""
     search.repair_sqlite_indexes([m._meta.db_table for m in searchable_models()], using)
+
+
+def rebuild_stale_search_index(using="default", **kwargs):
+    """After every migrate: analyse every searchable record again when the index was
+    built by another version of the analyser or of the documents."""
+    row, _ = DataVersion.objects.using(using).get_or_create(scope="search-index")
+    if row.number == SEARCH_INDEX_VERSION:
+        return
+    for model in searchable_models():
+        reindex(model.objects.using(using).all())
+    row.number = SEARCH_INDEX_VERSION
+    row.save(update_fields=["number"])
+
+
+class EquivalentTerms(Versioned):
+    """Other names for the same thing (房租 = 租金, PVC = 聚氯乙烯, 烧碱 = caustic soda): a
+    search for any of them also finds the others. Editorial: the source names each thing one
+    way; this list says what else staff type for it."""
+
+    terms = models.CharField(
+        _("等同说法"),
+        max_length=300,
+        unique=True,
+        help_text=_("两个或更多说法，用“=”分隔，例如 房租 = 租金。中文、英文均可。"),
+    )
+    note = models.CharField(
+        _("依据"),
+        max_length=300,
+        blank=True,
+        help_text=_("编者说明为何等同，例如原文用哪个说法。"),
+    )
+
+    natural_key_fields = ("terms",)
+    # Editing the list changes what searches find: cached results must not outlive it.
+    knowledge_base = True
+
+    class Meta:
+        verbose_name = _("等同说法")
+        verbose_name_plural = _("等同说法")
+        ordering = ["terms"]
+
+    def __str__(self) -> str:
+        return self.terms
+
+    @property
+    def names(self) -> list[str]:
+        return [part.strip() for part in self.terms.split("=") if part.strip()]
+
+    def clean(self):
+        names = self.names
+        if len(names) < 2:
+            raise ValidationError({"terms": _("至少写两个说法，用“=”分隔。")})
+        unsearchable = [name for name in names if not Query.parse(name)]
+        if unsearchable:
+            raise ValidationError(
+                {
+                    "terms": _("这些说法没有可检索的文字：%(names)s")
+                    % {"names": "、".join(unsearchable)}
+                }
+            )
+        self.terms = " = ".join(dict.fromkeys(names))
 
 
 class DataVersion(models.Model):
@@ -164,8 +361,11 @@ def knowledge_apps() -> list:
 
 
 def is_knowledge(model) -> bool:
-    """Whether records of this model are knowledge-base content (their app says so)."""
-    return getattr(model._meta.app_config, "knowledge_base", False)
+    """Whether records of this model are knowledge-base content (their app, or the model
+    itself, says so)."""
+    return getattr(model, "knowledge_base", False) or getattr(
+        model._meta.app_config, "knowledge_base", False
+    )
 
 
 @receiver(post_save)

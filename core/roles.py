@@ -1,7 +1,8 @@
 """The two roles beside superusers, kept in step with the apps after every migrate:
 
 - 编辑 (editors): view everything in the knowledge base; add and change the models each
-  app names in its `editor_models`; never delete; nothing about user accounts.
+  app names in its `editor_models` (core's: the search's equivalent terms); never delete;
+  nothing about user accounts.
 - 管理员 (administrators): everything in the knowledge base, its history, users and the
   login-attempt records.
 
@@ -28,16 +29,23 @@ def sync_roles(app_config, using="default", apps=None, **kwargs):
     for config in global_apps.get_app_configs():
         create_permissions(config, verbosity=0, using=using)
     editor_codes = Q()
-    for config in knowledge_apps():
+    for config in global_apps.get_app_configs():
         editable = set(getattr(config, "editor_models", ()))
+        knowledge = getattr(config, "knowledge_base", False)
         for model in config.get_models():
             name = model._meta.model_name
-            actions = ("add", "change", "view") if name in editable else ("view",)
+            if name in editable:
+                actions = ("add", "change", "view")
+            elif knowledge:
+                actions = ("view",)
+            else:
+                continue
             codes = [f"{action}_{name}" for action in actions]
             editor_codes |= Q(content_type__app_label=config.label, codename__in=codes)
     editor, _ = Group.objects.using(using).get_or_create(name=EDITOR)
     editor.permissions.set(Permission.objects.using(using).filter(editor_codes))
-    labels = [config.label for config in knowledge_apps()] + ADMINISTERED_APPS
+    # Knowledge apps, and core (the search's equivalent terms, the data version).
+    labels = [config.label for config in knowledge_apps()] + ["core", *ADMINISTERED_APPS]
     administrator, _ = Group.objects.using(using).get_or_create(name=ADMINISTRATOR)
     administrator.permissions.set(
         Permission.objects.using(using).filter(content_type__app_label__in=labels)

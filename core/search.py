@@ -4,29 +4,42 @@ core.analysis makes and every searchable record stores (`search_title`, `search_
 Each database indexes the streams natively, and one backend class per database says how:
 
 - PostgreSQL: a generated tsvector column `search_vector` of the tokens with a GIN index,
-  which finds the rows holding every token of a query; a substring test on the stored
-  token streams then checks that they stand in order;
+  which finds the rows holding every token of a search; a substring test on the stored
+  token streams then checks that each word's tokens stand in order;
 - SQLite: an FTS5 table (unicode61 tokenizer) over the two columns, kept in sync by
   triggers.
 
+A search (core.analysis.Search) is found in one of three scopes: every word in the title
+("title"), the words next to each other as typed ("together"), or every word anywhere in
+the title or the body ("anywhere"). Results are ranked in that order.
+
 The backend is chosen once per database vendor (`backend()`); models reach it through
-`SearchableQuerySet.matching()` and `.search_pages()`, migrations through `index_sql()`.
+`SearchableQuerySet` (core.models), migrations through `index_sql()`.
 """
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.db import connections, models, transaction
 from django.db.models import Lookup
 
-from core.analysis import Query
+from core.analysis import Query, Search
+
+TITLE, TOGETHER, ANYWHERE = "title", "together", "anywhere"
+# Counts stop here: exact totals of common words would read the whole index.
+COUNT_CAP = 1000
+# Which databases this thread is running search statements on (see `statements`).
+_within = threading.local()
 
 
 @dataclass(frozen=True)
 class In:
-    """The right-hand side of the `matches` lookup: a query, in all text or titles only."""
+    """The right-hand side of the `matches` lookup: a search, in one scope."""
 
-    query: Query
-    title_only: bool = False
+    search: Search
+    scope: str = ANYWHERE
 
 
 @dataclass(frozen=True)
@@ -34,31 +47,37 @@ class PageRequest:
     """Which page of one model's matches to find."""
 
     model: type
-    query: Query
+    search: Search
     offset: int
     limit: int
 
 
 @dataclass
 class Ranked:
-    """One page of matches' ids, title matches first, and whether more follow."""
+    """One page of matches' ids, best first, and whether more follow."""
 
     ids: list[int]
     has_more: bool
 
 
+def tiers(search: Search) -> list[str]:
+    """The scopes a search is ranked by, best first."""
+    return [TITLE, TOGETHER, ANYWHERE] if search.together else [TITLE, ANYWHERE]
+
+
 class SearchBackend:
-    """How one database finds records whose token streams hold a query."""
+    """How one database finds records whose token streams hold a search."""
 
     pk_column = "id"  # the column that ranked_ids reads, in id order
 
-    def match_sql(self, alias: str, model, query: Query, title_only: bool):
+    def condition(self, alias: str, model, search: Search, scope: str) -> tuple[str, list]:
         """SQL (and its parameters) true for a row of `alias` (a table or its alias in a
-        statement) whose text, or title only, holds the query."""
+        statement) that holds the search in the scope."""
         raise NotImplementedError
 
-    def source_sql(self, model, query: Query, title_only: bool, exclude_title: bool):
-        """FROM and WHERE of a statement reading matching ids in id order."""
+    def source(self, model, search: Search, scope: str, exclude: list[str]) -> tuple[str, list]:
+        """FROM and WHERE of a statement reading the ids of matching records in id order:
+        those in `scope` but in none of the `exclude` scopes."""
         raise NotImplementedError
 
     def index_sql(self, table: str) -> tuple[list[str], list[str]]:
@@ -66,11 +85,31 @@ class SearchBackend:
         raise NotImplementedError
 
     def planner_settings(self, cursor) -> None:
-        """Settings for the ranked statement, scoped to its transaction."""
+        """Settings for the search statements, scoped to their transaction."""
+
+    @contextmanager
+    def statements(self, using: str = "default") -> Iterator[None]:
+        """Run the search statements inside in one transaction, its planner settings made
+        once (a page's ranked ids and counts share them)."""
+        if getattr(_within, using, False):
+            yield
+            return
+        with transaction.atomic(using=using), connections[using].cursor() as cursor:
+            self.planner_settings(cursor)
+            setattr(_within, using, True)
+            try:
+                yield
+            finally:
+                setattr(_within, using, False)
+
+    def run(self, sql: str, params: list, using: str = "default") -> list[tuple]:
+        with self.statements(using), connections[using].cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
 
     def ranked_ids(self, requests: list[PageRequest], using: str = "default") -> list[Ranked]:
-        """A page of ids for each request: title matches first, then matches in the text
-        only, newest first within each.
+        """A page of ids for each request, best first (see `tiers`), newest first within
+        a tier.
 
         No statement counts every match: each part reads in id order and stops at its
         LIMIT (one more than the page, to know whether another page follows), which
@@ -78,27 +117,23 @@ class SearchBackend:
         index for rare ones) answer without touching the rest. So a page costs about the
         same however large the knowledge base grows. One statement for all requests."""
         parts, params = [], []
+        column = self.pk_column
         for index, request in enumerate(requests):
             wanted = request.offset + request.limit + 1
-            for rank, (source, source_params) in enumerate(
-                [
-                    self.source_sql(request.model, request.query, True, False),
-                    self.source_sql(request.model, request.query, False, True),
-                ]
-            ):
-                column = self.pk_column
+            scopes = tiers(request.search)
+            for rank, scope in enumerate(scopes):
+                source, source_params = self.source(
+                    request.model, request.search, scope, scopes[:rank]
+                )
                 parts.append(
                     f"SELECT * FROM (SELECT {index} AS request, {rank} AS rank, {column} AS id "
                     f"{source} ORDER BY {column} DESC LIMIT %s) part{index}_{rank}"
                 )
                 params += [*source_params, wanted]
-        sql = " UNION ALL ".join(parts) + " ORDER BY 1, 2, 3 DESC"
         found: list[list[int]] = [[] for _ in requests]
-        connection = connections[using]
-        with transaction.atomic(using=using), connection.cursor() as cursor:
-            self.planner_settings(cursor)
-            cursor.execute(sql, params)
-            for index, _rank, pk in cursor.fetchall():
+        if parts:
+            rows = self.run(" UNION ALL ".join(parts) + " ORDER BY 1, 2, 3 DESC", params, using)
+            for index, _rank, pk in rows:
                 found[index].append(pk)
         results = []
         for request, ids in zip(requests, found, strict=True):
@@ -106,49 +141,91 @@ class SearchBackend:
             results.append(Ranked(page[: request.limit], len(page) > request.limit))
         return results
 
+    def counts(
+        self, requests: list[tuple[type, Search]], cap: int | None = None, using: str = "default"
+    ) -> list[int]:
+        """How many records of each (model, search) match, counted up to `cap` + 1 (more
+        than `cap` means "cap+"): one statement, each part stopping at its cap."""
+        cap = COUNT_CAP if cap is None else cap
+        parts, params = [], []
+        for index, (model, search) in enumerate(requests):
+            source, source_params = self.source(model, search, ANYWHERE, [])
+            parts.append(
+                f"SELECT {index} AS request, COUNT(*) AS n FROM "
+                f"(SELECT 1 {source} LIMIT %s) count{index}"
+            )
+            params += [*source_params, cap + 1]
+        if not parts:
+            return []
+        found = dict(self.run(" UNION ALL ".join(parts), params, using))
+        return [found.get(index, 0) for index in range(len(requests))]
+
 
 class PostgreSQLSearch(SearchBackend):
-    def match_sql(self, alias, model, query, title_only):
-        """The GIN index finds the rows with every token, a substring test on the token
-        streams checks that they stand in order.
+    """The GIN index finds the rows holding every token (of any of a word's names); a
+    substring test on the token streams checks that a word's tokens stand in order.
 
-        Checking order that way rather than with a phrase tsquery matters for speed: a
-        phrase or weight makes PostgreSQL re-read each candidate's stored tsvector (large,
-        compressed, out of line), while the token stream of a title is short and read in
-        place. strpos() rather than LIKE because the planner guesses that LIKE on an
-        expression keeps 0.5% of the rows, far too few for a common word, and then joins in
-        the wrong order; for strpos() it guesses a third."""
-        tsquery = f"{alias}.\"search_vector\" @@ to_tsquery('simple', %s)"
-        if not title_only and len(query.tokens()) == 1:
-            # One token is exactly what the index answers; without a substring test the
-            # planner also estimates the matches from its statistics, and so picks the plan
-            # (the index, or the primary key in order) that suits a rare or a common word.
-            return tsquery, [query.tsquery()]
-        patterns = query.needles()
+    Checking order that way rather than with a phrase tsquery matters for speed: a phrase
+    or weight makes PostgreSQL re-read each candidate's stored tsvector (large, compressed,
+    out of line), while the token stream of a title is short and read in place. strpos()
+    rather than LIKE because the planner guesses that LIKE on an expression keeps 0.5% of
+    the rows, far too few for a common word, and then joins in the wrong order; for
+    strpos() it guesses a third."""
 
-        def contains(column: str) -> str:
-            stream = f"(' ' || {alias}.\"{column}\" || ' ')"
-            return " AND ".join(f"strpos({stream}, %s) > 0" for _ in patterns)
+    @staticmethod
+    def _in_stream(alias: str, column: str, query: Query) -> tuple[str, list]:
+        stream = f"(' ' || {alias}.\"{column}\" || ' ')"
+        needles = query.needles()
+        return " AND ".join(f"strpos({stream}, %s) > 0" for _ in needles), needles
 
-        if title_only:
-            sql, params = contains("search_title"), patterns
-        else:
-            sql = f"(({contains('search_title')}) OR ({contains('search_body')}))"
-            params = [*patterns, *patterns]
-        return f"({tsquery} AND {sql})", [query.tsquery(), *params]
+    def _holds(self, alias: str, query: Query, columns: tuple[str, ...]) -> tuple[str, list]:
+        """The query's tokens in order within one of the columns."""
+        parts, params = [], []
+        for column in columns:
+            sql, column_params = self._in_stream(alias, column, query)
+            parts.append(f"({sql})")
+            params += column_params
+        return "(" + " OR ".join(parts) + ")", params
 
-    def source_sql(self, model, query, title_only, exclude_title):
+    def condition(self, alias, model, search, scope):
+        gate_query = search.together if scope == TOGETHER else None
+        tsquery = gate_query.tsquery() if gate_query else search.tsquery()
+        gate = f"{alias}.\"search_vector\" @@ to_tsquery('simple', %s)"
+        if scope == TOGETHER:
+            sql, params = self._holds(alias, search.together, ("search_title", "search_body"))
+            return f"({gate} AND {sql})", [tsquery, *params]
+        columns = ("search_title",) if scope == TITLE else ("search_title", "search_body")
+        checks, params = [], []
+        for word in search.words:
+            queries = word.queries
+            if scope == ANYWHERE and all(len(query.tokens()) == 1 for query in queries):
+                # A word of one token (in each of its names) is exactly what the index
+                # answers; without a substring test the planner also estimates the matches
+                # from its statistics, and so picks the plan (the index, or the primary key
+                # in order) that suits a rare or a common word.
+                continue
+            alternatives = []
+            for query in queries:
+                sql, query_params = self._holds(alias, query, columns)
+                alternatives.append(sql)
+                params += query_params
+            checks.append("(" + " OR ".join(alternatives) + ")")
+        if not checks:
+            return gate, [tsquery]
+        return f"({gate} AND {' AND '.join(checks)})", [tsquery, *params]
+
+    def source(self, model, search, scope, exclude):
         table = f'"{model._meta.db_table}"'
-        sql, params = self.match_sql(table, model, query, title_only)
-        if exclude_title:
-            title, title_params = self.match_sql(table, model, query, True)
-            sql, params = f"{sql} AND NOT {title}", [*params, *title_params]
+        sql, params = self.condition(table, model, search, scope)
+        for other in exclude:
+            other_sql, other_params = self.condition(table, model, search, other)
+            sql, params = f"{sql} AND NOT {other_sql}", [*params, *other_params]
         return f"FROM {table} WHERE {sql}", params
 
     def planner_settings(self, cursor):
         # Built for an index (the primary key or GIN); on a small table the planner would
         # rather read everything, which stops being cheap as the table grows. SET LOCAL
-        # ends with the statement's transaction (ranked_ids runs it in its own).
+        # ends with the statement's transaction (`run` opens one for it).
         cursor.execute("SET LOCAL enable_seqscan = off")
 
     def index_sql(self, table):
@@ -174,17 +251,27 @@ class SQLiteSearch(SearchBackend):
     def fts_table(model) -> str:
         return f'"{model._meta.db_table}_fts"'
 
-    def match_sql(self, alias, model, query, title_only):
+    @staticmethod
+    def expression(search: Search, scope: str) -> str:
+        """The FTS5 query of a scope (tokens are letters, digits and Han characters only, so
+        quoting them cannot let user input become FTS5 syntax)."""
+        if scope == TOGETHER:
+            return search.together.fts5()
+        if scope == TITLE:
+            return f"search_title : ({search.fts5()})"
+        return search.fts5()
+
+    def condition(self, alias, model, search, scope):
         fts = self.fts_table(model)
         pk = model._meta.pk.column
         sql = f'{alias}."{pk}" IN (SELECT rowid FROM {fts} WHERE {fts} MATCH %s)'
-        return sql, [query.fts5("search_title" if title_only else None)]
+        return sql, [self.expression(search, scope)]
 
-    def source_sql(self, model, query, title_only, exclude_title):
+    def source(self, model, search, scope, exclude):
         fts = self.fts_table(model)
-        expression = query.fts5("search_title" if title_only else None)
-        if exclude_title:
-            expression = f"({expression}) NOT ({query.fts5('search_title')})"
+        expression = f"({self.expression(search, scope)})"
+        for other in exclude:
+            expression += f" NOT ({self.expression(search, other)})"
         return f"FROM {fts} WHERE {fts} MATCH %s", [expression]
 
     def index_sql(self, table):
@@ -230,7 +317,7 @@ class SearchTokens(models.TextField):
 
 @SearchTokens.register_lookup
 class Matches(Lookup):
-    """`search_title__matches=In(query)`: the record's indexed text contains the query.
+    """`search_title__matches=In(search)`: the record's indexed text holds the search.
 
     A lookup (rather than raw SQL naming the table) so that Django supplies the table's
     alias, and it works inside subqueries such as facet counts."""
@@ -240,44 +327,9 @@ class Matches(Lookup):
 
     def as_sql(self, compiler, connection):
         alias = compiler.quote_name_unless_alias(self.lhs.alias)
-        return backend(connection.vendor).match_sql(
-            alias, self.lhs.target.model, self.rhs.query, self.rhs.title_only
+        return backend(connection.vendor).condition(
+            alias, self.lhs.target.model, self.rhs.search, self.rhs.scope
         )
-
-
-@dataclass
-class SearchPage:
-    """One page of a model's matches as records, and whether more follow."""
-
-    hits: list
-    has_more: bool
-
-
-class SearchableQuerySet(models.QuerySet):
-    """Reads that every searchable model shares."""
-
-    def for_search(self):
-        """What a search hit shows: the model's `search_related` rows, without the token
-        streams (only the index reads them)."""
-        return self.select_related(*self.model.search_related).defer("search_title", "search_body")
-
-    def matching(self, query: Query | str, *, title_only: bool = False):
-        """The records whose title or text (or title only) contain the query."""
-        if isinstance(query, str):
-            query = Query.parse(query)
-        if not query:
-            return self.none()
-        return self.filter(search_title__matches=In(query, title_only))
-
-
-def search_pages(requests: list[PageRequest]) -> list[SearchPage]:
-    """A page of records for each request (see SearchBackend.ranked_ids): one statement
-    for the ids of all of them, then one per model for the records."""
-    pages = []
-    for request, ranked in zip(requests, backend().ranked_ids(requests), strict=True):
-        found = request.model.objects.for_search().in_bulk(ranked.ids)
-        pages.append(SearchPage([found[pk] for pk in ranked.ids if pk in found], ranked.has_more))
-    return pages
 
 
 # Migrations: the native index for a searchable model, on whichever database this is.

@@ -14,8 +14,7 @@ from django.db.models import Count, Q, Sum
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from core.models import NaturalKeyManager, Searchable, Term, Versioned
-from core.search import SearchableQuerySet
+from core.models import NaturalKeyManager, Searchable, SearchableQuerySet, Term, Versioned
 from policies.models import Measure
 
 # A number as the bulletin prints it: digits with an optional decimal part, no sign.
@@ -177,6 +176,7 @@ class Paragraph(Searchable, Versioned):
 
     natural_key_fields = ("section__article__slug", "section__anchor", "position")
     search_related = ("section__article",)
+    search_names = ("section", "section__article")
 
     class Meta:
         verbose_name = _("段落")
@@ -195,7 +195,8 @@ class Paragraph(Searchable, Versioned):
         return f"{self.section} ¶{self.position}"
 
     def search_document(self) -> tuple[str, str]:
-        return self.section.printed_heading, self.text
+        """The section's heading; the text, then the article's title."""
+        return self.section.printed_heading, f"{self.text}\n{self.section.article.title}"
 
     @property
     def anchor(self) -> str:
@@ -395,6 +396,7 @@ class Figure(Searchable, Versioned):
 
     natural_key_fields = ("number",)
     search_related = ("product", "indicator", "section__parent", "paragraph__section__article")
+    search_names = ("product", "indicator")
 
     class Meta:
         verbose_name = _("数据")
@@ -422,10 +424,11 @@ class Figure(Searchable, Versioned):
         names = [
             self.product.name,
             self.product.name_en,
+            self.product.aliases,
             self.indicator.name,
             self.indicator.name_en,
         ]
-        return " ".join([*names, self.breakdown]), self.sentence
+        return " ".join([*names, self.breakdown]), f"{self.sentence}\n{self.period_text}"
 
     def clean(self):
         self._derive()
@@ -679,6 +682,7 @@ class Action(Searchable, Versioned):
 
     natural_key_fields = ("company__slug", "position")
     search_related = ("company", "kind")
+    search_names = ("company", "kind", "places")
 
     class Meta:
         verbose_name = _("企业行动")
@@ -708,7 +712,15 @@ class Action(Searchable, Versioned):
     def search_document(self) -> tuple[str, str]:
         return (
             f"{self.company.name} {self.kind.name} {self.item}",
-            f"{self.sentence} {self.recipients}",
+            "\n".join(
+                [
+                    self.sentence,
+                    self.recipients,
+                    self.company.name_en,
+                    self.kind.name_en,
+                    *self.names_of("places", "name"),
+                ]
+            ),
         )
 
     @property

@@ -1,4 +1,5 @@
-"""The site search: which records it finds, and how a row of its export describes them."""
+"""The site search: which records it finds, a page of each kind with its count, and how a
+row of its export describes them."""
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -6,9 +7,9 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from core import exports
-from core.analysis import Query
-from core.search import PageRequest, search_pages
+from core import exports, find
+from core.analysis import Search
+from core.search import PageRequest, backend
 from industry.models import Action, Company, Figure, Paragraph
 from policies.models import Measure
 
@@ -63,14 +64,38 @@ class Results:
     kind: Kind
     hits: list
     has_more: bool  # whether more matches follow this page
+    count: find.Count  # how many match in all (capped)
 
 
-def ranked(kinds: list[Kind], query: Query, offset: int, limit: int) -> list[Results]:
-    """A page of each kind's matches, title matches first (see core.search)."""
-    requests = [PageRequest(kind.model, query, offset, limit) for kind in kinds]
+def ranked(kinds: list[Kind], search: Search, offset: int, limit: int) -> list[Results]:
+    """A page of each kind's matches, best first (see core.search), and their counts:
+    two statements for all kinds, then one per kind for its records."""
+    requests = [PageRequest(kind.model, search, offset, limit) for kind in kinds]
+    with backend().statements():
+        pages = find.search_pages(requests)
+        [counts] = find.counts([kind.model for kind in kinds], [search])
     return [
-        Results(kind, page.hits, page.has_more)
-        for kind, page in zip(kinds, search_pages(requests), strict=True)
+        Results(kind, page.hits, page.has_more, count)
+        for kind, page, count in zip(kinds, pages, counts, strict=True)
+    ]
+
+
+@dataclass
+class WordCount:
+    """How many records one word of a search finds on its own, and the search without it."""
+
+    text: str
+    count: find.Count
+    without: str
+
+
+def word_counts(search: Search) -> list[WordCount]:
+    """Each word's own count over every kind (for a search that finds little)."""
+    models = [kind.model for kind in KINDS]
+    counts = find.counts(models, [search.only(i) for i in range(len(search.words))])
+    return [
+        WordCount(word.text, sum(per_kind[1:], per_kind[0]), search.without(index))
+        for index, (word, per_kind) in enumerate(zip(search.words, counts, strict=True))
     ]
 
 
@@ -114,9 +139,9 @@ EXPORT_COLUMNS: exports.Columns = {
 }
 
 
-def export_rows(query: Query, kinds: list[Kind]) -> Iterator[ExportRow]:
+def export_rows(search: Search, kinds: list[Kind]) -> Iterator[ExportRow]:
     """Every match (not just the first pages) of every kind asked for, kind by kind."""
     for kind in kinds:
-        matches = kind.model.objects.for_search().matching(query).order_by("-pk")
+        matches = kind.model.objects.for_search().matching(search).order_by("-pk")
         for record in matches.iterator(chunk_size=exports.CHUNK):
             yield ExportRow(kind, record, *kind.describe(record))

@@ -11,8 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from core import exports
-from core.analysis import MAX_QUERY_LENGTH, Query, highlight_terms
+from core import exports, find
+from core.analysis import MAX_QUERY_LENGTH
 from core.caching import cached
 from kbsite import site_search
 from policies.models import Heading, Measure, Notice, Topic
@@ -84,13 +84,13 @@ def site_search_view(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return render(request, "search.html", {"form": form}, status=400)
     text, kind_key = form.cleaned_data["q"], form.cleaned_data["kind"]
-    query = Query.parse(text)
-    context = {"form": form, "q": text, "query": query, "terms": highlight_terms(text)}
-    if query and kind_key:
+    search = find.parse(text)
+    context = {"form": form, "q": text, "search": search}
+    if search and kind_key:
         kind = site_search.KINDS_BY_KEY[kind_key]
         page_number = parse_page(request.GET.get("page"), last=site_search.MAX_PAGES)
         offset = (page_number - 1) * RESULTS_PER_PAGE
-        [results] = site_search.ranked([kind], query, offset, RESULTS_PER_PAGE)
+        [results] = site_search.ranked([kind], search, offset, RESULTS_PER_PAGE)
         context.update(
             kind=kind,
             results=results,
@@ -100,13 +100,19 @@ def site_search_view(request: HttpRequest) -> HttpResponse:
                 page_number, results.has_more and page_number < site_search.MAX_PAGES
             ),
         )
-    elif query:
-        context["groups"] = site_search.ranked(site_search.KINDS, query, 0, RESULTS_PER_GROUP)
+    elif search:
+        groups = site_search.ranked(site_search.KINDS, search, 0, RESULTS_PER_GROUP)
+        context["groups"] = [group for group in groups if group.hits]  # never an empty group
+        found = sum(group.count.number for group in groups)
+        if len(search.words) > 1 and found < FEW_RESULTS:
+            context["word_counts"] = site_search.word_counts(search)
     return render(request, "search.html", context)
 
 
 RESULTS_PER_PAGE = 20
 RESULTS_PER_GROUP = 5
+# Below this many results in all, a search of several words says what each word finds.
+FEW_RESULTS = 5
 
 
 def parse_page(raw: str | None, *, last: int) -> int:
@@ -123,14 +129,14 @@ def site_search_export(request: HttpRequest, fmt: str) -> HttpResponse:
     form = SearchForm(request.GET)
     if not form.is_valid():
         return render(request, "search.html", {"form": form}, status=400)
-    query = Query.parse(form.cleaned_data["q"])
+    search = find.parse(form.cleaned_data["q"])
     kind_key = form.cleaned_data["kind"]
     kinds = [site_search.KINDS_BY_KEY[kind_key]] if kind_key else site_search.KINDS
     return exports.export(
         request,
         fmt,
         what="search",
-        rows=site_search.export_rows(query, kinds) if query else [],
+        rows=site_search.export_rows(search, kinds) if search else [],
         columns=site_search.EXPORT_COLUMNS,
         filtered=True,
         filters={k: v for k, v in form.cleaned_data.items() if v},

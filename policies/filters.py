@@ -2,6 +2,7 @@ import django_filters
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from core import find
 from core.analysis import MAX_QUERY_LENGTH
 from core.facets import FacetedFilterSet
 from core.widgets import BilingualSelect
@@ -19,7 +20,7 @@ class MeasureFilter(FacetedFilterSet):
         label=_("关键词"),
         method="filter_text",
         max_length=MAX_QUERY_LENGTH,
-        help_text=_("在标题和正文中查找，例如 贷款、培训。"),
+        help_text=_("在标题、正文和所属分类中查找；多个词用空格分开，例如 租金 担保。"),
     )
     notice = choice_filter(_("通知"), _("全部通知"), Notice.objects.all(), to_field_name="slug")
     heading = choice_filter(_("标题"), _("全部标题"), Heading.objects.all())
@@ -48,7 +49,13 @@ class MeasureFilter(FacetedFilterSet):
         fields = []
 
     def filter_text(self, queryset, name, value):
-        return queryset.matching(value)
+        return queryset.matching(find.parse(value))
+
+    @property
+    def search(self):
+        """The words searched for, to mark them in the rows (None without a text)."""
+        text = self.form.cleaned_data.get("q") if hasattr(self.form, "cleaned_data") else ""
+        return find.parse(text) if text else None
 
     def facet_label(self, name, obj):
         if name == "heading" and get_language() == "en" and obj.title_en:

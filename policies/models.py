@@ -2,8 +2,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
-from core.models import NaturalKeyManager, Searchable, Term, Versioned
-from core.search import SearchableQuerySet
+from core.models import NaturalKeyManager, Searchable, SearchableQuerySet, Term, Versioned
 
 CHINESE_NUMERALS = "零一二三四五六七八九十"
 
@@ -219,6 +218,7 @@ class Measure(Searchable, Versioned):
 
     natural_key_fields = ("notice__slug", "number")
     search_related = ("heading__notice", "notice")
+    search_names = ("heading", "topics", "target_groups", "regions")
 
     class Meta:
         verbose_name = "措施"
@@ -250,7 +250,15 @@ class Measure(Searchable, Versioned):
             self.notice_id = self.heading.notice_id
 
     def search_document(self) -> tuple[str, str]:
-        return f"{self.title} {self.title_en}", self.text
+        """Title; text, then the names of its heading and classifications."""
+        names = [
+            self.heading.title,
+            self.heading.title_en,
+            *self.names_of("topics"),
+            *self.names_of("target_groups"),
+            *self.names_of("regions"),
+        ]
+        return f"{self.title} {self.title_en}", "\n".join([self.text, *names])
 
     @property
     def anchor(self) -> str:

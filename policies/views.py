@@ -40,7 +40,13 @@ def notice_detail(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def measure_list(request: HttpRequest) -> HttpResponse:
     f = MeasureFilter(request.GET, queryset=Measure.objects.with_context().in_reading_order())
-    return faceted_list(request, f, "policies/measure_list.html", per_page=MEASURES_PER_PAGE)
+    return faceted_list(
+        request,
+        f,
+        "policies/measure_list.html",
+        per_page=MEASURES_PER_PAGE,
+        context=lambda: {"search": f.search},
+    )
 
 
 @require_GET

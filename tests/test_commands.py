@@ -39,6 +39,10 @@ def test_synthetic_records_are_searchable_and_leave_real_products_alone(seed):
     assert not Figure.objects.filter(
         product__slug="pvc", paragraph__section__article__slug__startswith="synthetic-"
     ).exists()
+    # Searched by the names of their classifications too, as saved measures are.
+    measure = Measure.objects.filter(notice__slug__startswith="synthetic-").first()
+    topic = measure.topics.first()
+    assert measure in Measure.objects.matching(f"{topic.name_en} {measure.heading.title}")
 
 
 def test_rebuild_search_restores_the_search_text(seed, capsys):

@@ -10,7 +10,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from bench.synthetic import add_synthetic
-from core.analysis import Query
+from core.analysis import Search
 from core.search import PageRequest, backend
 from kbsite.site_search import KINDS_BY_KEY
 from policies.models import Measure
@@ -75,7 +75,7 @@ def test_measure_list_reads_indexes(client, thousands, url):
 
 @pytest.mark.parametrize("words", ["中小企业", "贷款", "获得感", "贷", "烧碱"])
 def test_search_reads_indexes(thousands, words):
-    query = Query.parse(words)
+    query = Search.parse(words)
     for kind in ["measure", "figure"]:
         model = KINDS_BY_KEY[kind].model
         with CaptureQueriesContext(connection) as captured:

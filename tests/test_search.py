@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils.html import strip_tags
 from pytest_django.asserts import assertContains
 
-from core.analysis import Query, analyze
+from core.analysis import Query, Search, analyze
 from policies.models import Measure
 
 pytestmark = pytest.mark.django_db
@@ -15,13 +15,36 @@ pytestmark = pytest.mark.django_db
 HAN_PAIR = re.compile(r"(?=([\u4e00-\u9fff]{2}))")
 
 
+def measure_texts(measure) -> list[str]:
+    """Everything a measure is searched by, read from the records themselves (not from the
+    search code): title, text, and the names of its heading and classifications."""
+    return [
+        measure.title,
+        measure.title_en,
+        measure.text,
+        measure.heading.title,
+        measure.heading.title_en,
+        *(f"{t.name} {t.name_en}" for t in measure.topics.all()),
+        *(f"{t.name} {t.name_en}" for t in measure.target_groups.all()),
+        *(f"{t.name} {t.name_en}" for t in measure.regions.all()),
+    ]
+
+
 def found(text: str, queryset=None) -> set[int]:
     queryset = queryset if queryset is not None else Measure.objects.all()
     return set(queryset.matching(text).values_list("number", flat=True))
 
 
-def containing(text: str) -> set[int]:
-    return {m.number for m in Measure.objects.all() if text in m.title or text in m.text}
+def containing(*words: str) -> set[int]:
+    """The measures whose texts hold every word, each somewhere in one of them."""
+    measures = Measure.objects.select_related("heading").prefetch_related(
+        "topics", "target_groups", "regions"
+    )
+    return {
+        m.number
+        for m in measures
+        if all(any(word in text for text in measure_texts(m)) for word in words)
+    }
 
 
 def test_analyzer_makes_bigrams_words_and_single_characters():
@@ -40,7 +63,10 @@ def test_queries_are_phrases_of_the_same_tokens():
 
 def test_every_two_character_word_finds_exactly_the_measures_containing_it(seed):
     words = {
-        pair for m in Measure.objects.all() for pair in HAN_PAIR.findall(m.title + "。" + m.text)
+        pair
+        for m in Measure.objects.all()
+        for text in measure_texts(m)
+        for pair in HAN_PAIR.findall(text)
     }
     assert len(words) > 1000
     for word in sorted(words):
@@ -121,7 +147,7 @@ def test_a_title_match_ranks_first(make_measures):
     newer.save()
     from kbsite.site_search import KINDS_BY_KEY, ranked
 
-    [results] = ranked([KINDS_BY_KEY["measure"]], Query.parse("融资担保"), 0, 10)
+    [results] = ranked([KINDS_BY_KEY["measure"]], Search.parse("融资担保"), 0, 10)
     hits = results.hits
     assert [m.pk for m in hits] == [older.pk, newer.pk]
 
@@ -139,7 +165,8 @@ def test_search_results_paginate_by_kind(client, make_measures):
     response = client.get(reverse("search"), {"q": "融资担保", "kind": "measure", "page": 2})
     assert 'rel="next"' in response.content.decode()
     overview = client.get(reverse("search"), {"q": "融资担保"})
-    assertContains(overview, "超过 5 条")
+    assertContains(overview, "支持措施 · 45 条")  # counted, not just paged
+    assertContains(overview, "查看全部支持措施结果")
 
 
 def test_snippets_escape_stored_markup(client, make_measures):
@@ -193,12 +220,17 @@ def test_search_finds_industry_records(client, seed, text, kind, expected):
     assert expected in strip_tags(response.content.decode())
 
 
-def test_every_kind_is_listed_on_the_overview(client, seed):
+def test_every_kind_with_hits_is_listed_on_the_overview_and_no_empty_group(client, seed):
     response = client.get(reverse("search"), {"q": "疫情"})
     assert [group.kind.key for group in response.context["groups"]] == [
         "measure",
         "paragraph",
-        "figure",
+        "action",
+    ]
+    assert all(group.hits and group.count for group in response.context["groups"])
+    response = client.get(reverse("search"), {"q": "北元"})
+    assert [group.kind.key for group in response.context["groups"]] == [
+        "paragraph",
         "company",
         "action",
     ]

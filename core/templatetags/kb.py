@@ -1,9 +1,11 @@
+from urllib.parse import urlencode
+
 from django import template
 from django.urls import translate_url
 from django.utils.html import format_html
 
-from core.analysis import snippet
-from core.text import localized, localized_html
+from core.analysis import best_sentence, mark
+from core.text import localized, localized_html, source
 
 register = template.Library()
 
@@ -23,6 +25,12 @@ def name_of(obj, field: str = "name", plain: bool = False):
     return localized(obj, field) if plain else localized_html(obj, field)
 
 
+@register.filter(name="source")
+def source_filter(value):
+    """Text the source (or a user) wrote: marked as Chinese on English pages if it is."""
+    return source(value)
+
+
 @register.filter
 def zh(value):
     """Mark Chinese source text (a document number, a quote) as Chinese."""
@@ -30,6 +38,25 @@ def zh(value):
 
 
 @register.simple_tag
-def highlight(text: str, terms: list[str]):
-    """An excerpt of `text` around the searched words, which are marked (escaped)."""
-    return snippet(text, terms)
+def highlight(text: str, search):
+    """The sentence of `text` where the searched words are, the words marked (escaped)."""
+    return best_sentence(text or "", search)
+
+
+@register.simple_tag
+def marked(text: str, search):
+    """All of a short text (a title, a name) with the searched words marked (escaped)."""
+    forms = [form for forms in search.surface_forms() for form in forms] if search else []
+    return mark(text or "", forms, width=len(text or "") or 1)
+
+
+@register.simple_tag
+def search_query(text: str) -> str:
+    """The query string of a search for `text`."""
+    return urlencode({"q": text})
+
+
+@register.simple_tag
+def search_only_query(word: str) -> str:
+    """The query string of a search for this word alone, as typed (quoted: no other names)."""
+    return urlencode({"q": f'"{word}"'})

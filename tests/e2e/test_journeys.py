@@ -206,3 +206,27 @@ def test_admin_edits_a_measure_and_reverts_it_from_history(page, admin_credentia
 
     page.goto(MEASURE_8)
     expect(page.get_by_role("heading", level=1)).to_have_text("8.加大信贷支持力度")
+
+
+@pytest.mark.parametrize("prefix", ["", "/en"])
+def test_search_two_words_see_the_sentences_and_drop_a_word(page, prefix):
+    page.goto(f"{prefix}/")
+    box = page.locator("#site-search-q")
+    box.fill("中小企业 贷款")
+    box.press("Enter")
+    expect(page).to_have_url(re.compile(r"/search/\?q="))
+    hits = page.locator(".search-hit")
+    expect(hits).to_have_count(2)
+    # Each hit shows the sentence with both words marked, not the opening characters.
+    marks = hits.first.locator(".excerpt mark").all_inner_texts()
+    assert "贷款" in marks
+    # A search that finds nothing says so, and drops a word in one click.
+    box = page.locator("#site-search-q")
+    box.fill("租金 鹦鹉螺")
+    box.press("Enter")
+    expect(page.locator(".word-counts")).to_be_visible()
+    expect(page.locator(".search-group")).to_have_count(0)
+    page.locator(".word-counts a").filter(has_text="鹦鹉螺").click()
+    expect(page.locator("#site-search-q")).to_have_value("租金")
+    expect(page.locator(".search-hit")).to_have_count(2)
+    expect(page.locator(".search-hit mark").first).to_have_text("租金")

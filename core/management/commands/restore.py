@@ -1,8 +1,11 @@
 from django.apps import apps
+from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
 from django.core.management.base import BaseCommand
+from django.db import transaction
 
 from core.management.commands.seed import app_has_data, seed_fixtures
+from core.roles import ADMINISTRATOR, EDITOR
 
 
 class Command(BaseCommand):
@@ -21,5 +24,9 @@ class Command(BaseCommand):
                 f"The database already holds records ({', '.join(in_use) or 'history'}); "
                 "restore into an empty database (a new DATABASE_URL, then `manage.py migrate`)."
             )
-        call_command("loaddata", backup, verbosity=0)  # atomic: all or nothing
+        with transaction.atomic():
+            # `migrate` made the roles afresh; the backup brings them back as they were
+            # (with their own ids, which its users' memberships refer to).
+            Group.objects.filter(name__in=[EDITOR, ADMINISTRATOR], user=None).delete()
+            call_command("loaddata", backup, verbosity=0)
         self.stdout.write(self.style.SUCCESS(f"Restored {backup}."))

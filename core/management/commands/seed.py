@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from core.models import bump_data_version, knowledge_apps
+from core.models import Versioned, bump_data_version
 
 
 def seed_fixtures() -> list[tuple[str, str]]:
@@ -17,7 +17,7 @@ def seed_fixtures() -> list[tuple[str, str]]:
     order: an app is listed after the apps its records link to."""
     return [
         (config.label, config.seed_fixture)
-        for config in knowledge_apps()
+        for config in apps.get_app_configs()
         if getattr(config, "seed_fixture", None)
     ]
 
@@ -60,7 +60,13 @@ def create_baseline(app_label: str, comment: str) -> None:
 
 
 def app_has_data(app_label: str) -> bool:
-    return any(model.objects.exists() for model in apps.get_app_config(app_label).get_models())
+    """Whether the app holds any content record (its Versioned models: bookkeeping such as
+    the data version does not count)."""
+    return any(
+        model.objects.exists()
+        for model in apps.get_app_config(app_label).get_models()
+        if issubclass(model, Versioned)
+    )
 
 
 def describe_bad_record(path: Path) -> str:
