@@ -166,7 +166,8 @@ def is_knowledge(model) -> bool:
 @receiver(post_save)
 @receiver(post_delete)
 @receiver(m2m_changed)
-def knowledge_changed(sender, raw=False, **kwargs):
+def knowledge_changed(sender, raw=False, action="post_", **kwargs):
     # Raw saves are fixture loads; the loading command moves the version on once at the end.
-    if not raw and is_knowledge(sender):
+    # A many-to-many change moves it on once it is made (post_add, post_remove, post_clear).
+    if not raw and action.startswith("post_") and is_knowledge(sender):
         bump_data_version()
