@@ -15,7 +15,8 @@ from policies.models import Heading, Measure, Notice, Topic
 pytestmark = pytest.mark.django_db
 
 
-def test_seed_loads_the_notice_into_an_empty_database(seed):
+def test_seed_loads_the_notice_into_an_empty_database(empty_kb):
+    call_command("seed", verbosity=0)
     assert Notice.objects.count() == 1
     assert Heading.objects.count() == 6
     assert Measure.objects.count() == 20
@@ -44,7 +45,7 @@ def test_seeding_again_keeps_edits_and_adds_no_duplicates(seed):
     ],
 )
 def test_a_broken_fixture_loads_nothing_and_names_the_record(
-    db, tmp_path, settings, field, bad_value, named
+    empty_kb, tmp_path, settings, field, bad_value, named
 ):
     records = json.loads((settings.BASE_DIR / "fixtures" / "policies.json").read_text("utf-8"))
     broken = next(
