@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
+from industry.models import Action, Figure
 from policies.models import Heading, Measure, Notice, Topic
 
 pytestmark = pytest.mark.django_db
@@ -27,6 +28,9 @@ def test_seeding_again_keeps_edits_and_adds_no_duplicates(seed):
     measure.title = "管理员改过的标题"
     measure.save()
     Topic.objects.filter(slug="credit").update(name_en="Bank credit")
+    figure = Figure.objects.get(number=1)
+    figure.note = "管理员的注"
+    figure.save()
 
     call_command("seed", verbosity=0)
     call_command("seed", verbosity=0)
@@ -34,6 +38,9 @@ def test_seeding_again_keeps_edits_and_adds_no_duplicates(seed):
     assert Measure.objects.count() == 20
     assert Measure.objects.get(number=8).title == "管理员改过的标题"
     assert Topic.objects.get(slug="credit").name_en == "Bank credit"
+    assert Figure.objects.count() == 34
+    assert Action.objects.count() == 12
+    assert Figure.objects.get(number=1).note == "管理员的注"
 
 
 @pytest.mark.parametrize(
