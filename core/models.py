@@ -7,6 +7,9 @@ saving any of its records moves the data version on. Searchable models are found
 their base class; core never names an app.
 """
 
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from django.apps import apps
 from django.db import models
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
@@ -16,13 +19,34 @@ from django.utils.translation import gettext_lazy as _
 from core import search
 from core.analysis import analyze
 
+# The records found by natural key during a fixture load: {(model, database, key): record}.
+_found_by_natural_key: ContextVar[dict | None] = ContextVar("found_by_natural_key", default=None)
+
+
+@contextmanager
+def natural_keys_remembered():
+    """Look each natural key up once: a fixture names the same notice, product or topic in
+    many records. Only around a load, which changes no record's natural key."""
+    token = _found_by_natural_key.set({})
+    try:
+        yield
+    finally:
+        _found_by_natural_key.reset(token)
+
 
 class NaturalKeyManager(models.Manager):
     """Finds a record by its natural key, the values of its model's `natural_key_fields`."""
 
     def get_by_natural_key(self, *values):
+        found = _found_by_natural_key.get()
+        key = (self.model, self.db, values)
+        if found is not None and key in found:
+            return found[key]
         fields = self.model.natural_key_fields
-        return self.get(**dict(zip(fields, values, strict=True)))
+        record = self.get(**dict(zip(fields, values, strict=True)))
+        if found is not None:
+            found[key] = record
+        return record
 
 
 class NaturalKeyModel(models.Model):

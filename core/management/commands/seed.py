@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from core.apps import knowledge_apps
-from core.models import bump_data_version
+from core.models import bump_data_version, natural_keys_remembered
 
 
 def seed_fixtures() -> list[tuple[str, str]]:
@@ -38,7 +38,8 @@ class Command(BaseCommand):
                 self.stdout.write(f"{filename}: {app_label} already holds data, not loaded.")
                 continue
             try:
-                call_command("loaddata", path, verbosity=0)  # atomic: all or nothing
+                with natural_keys_remembered():
+                    call_command("loaddata", path, verbosity=0)  # atomic: all or nothing
             except Exception as exc:
                 raise CommandError(
                     f"{filename} was not loaded (nothing was saved). {describe_bad_record(path)}"
