@@ -11,7 +11,8 @@ import pytest
 from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.core.management import call_command
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection
+from django.test.utils import setup_databases, teardown_databases
 from django.utils import translation
 from pytest_django.fixtures import validate_django_db
 from pytest_django.plugin import blocking_manager_key
@@ -50,10 +51,29 @@ def _test_settings(settings):
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
-    """The test database with the real seed data, loaded once, the way `make run` loads it."""
+def django_db_setup(
+    request, django_db_blocker, django_db_keepdb, django_db_createdb, django_db_modify_db_settings
+):
+    """The test database with the real seed data, loaded once, the way `make run` loads it.
+
+    In place of pytest-django's fixture, which sets up the test database only if a selected
+    test asks for `db` or the django_db mark: tests that read committed data through
+    django_db_blocker (test_query_plans) ask for neither, and must never meet the site's
+    own database."""
+    verbosity = request.config.option.verbose
     with django_db_blocker.unblock():
-        call_command("seed", verbosity=0)
+        databases = setup_databases(
+            verbosity=verbosity,
+            interactive=False,
+            keepdb=django_db_keepdb and not django_db_createdb,
+            aliases={DEFAULT_DB_ALIAS},
+            serialized_aliases=set(),  # no test asks for serialized_rollback
+        )
+        call_command("seed", verbosity=0, stdout=io.StringIO())
+    yield
+    if not django_db_keepdb:
+        with django_db_blocker.unblock():
+            teardown_databases(databases, verbosity=verbosity)
 
 
 def empties_the_database(item: pytest.Item) -> bool:

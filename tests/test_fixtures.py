@@ -1,8 +1,9 @@
 """The shared fixtures: the seed loaded once per session, back after a test that empties
 the database, and an empty knowledge base for tests that build their own data.
 
-The tests come in pairs whose second test checks, when it runs after the first (as it does
-in file order), that the first one left the seed for the tests after it."""
+The tests come in pairs whose second test checks, when it runs after the first (in file
+order; pytest-django runs the tests that do not ask for the database last), that the
+first one left the seed for the tests after it."""
 
 import pytest
 from django.contrib.auth.models import Group
@@ -44,8 +45,8 @@ def test_a_transactional_test_sees_the_seed(seed):
     Measure.objects.filter(number=20).update(title="改过")  # committed: no test transaction
 
 
-@pytest.mark.django_db(transaction=True)
-def test_the_seed_is_loaded_again_after_a_transactional_test(seed):
-    assert_seed_is_loaded()
-    assert Measure.objects.get(number=20).title != "改过"
-    assert set(Group.objects.values_list("name", flat=True)) >= {"编辑", "管理员"}
+def test_the_seed_is_loaded_again_after_a_transactional_test(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():  # what the database holds between tests
+        assert_seed_is_loaded()
+        assert Measure.objects.get(number=20).title != "改过"
+        assert set(Group.objects.values_list("name", flat=True)) >= {"编辑", "管理员"}
