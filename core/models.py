@@ -7,6 +7,9 @@ saving any of its records moves the data version on. Searchable models are found
 their base class; core never names an app.
 """
 
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -17,13 +20,34 @@ from django.utils.translation import gettext_lazy as _
 from core import search
 from core.analysis import Query, Search, analyze
 
+# The records found by natural key during a fixture load: {(model, database, key): record}.
+_found_by_natural_key: ContextVar[dict | None] = ContextVar("found_by_natural_key", default=None)
+
+
+@contextmanager
+def natural_keys_remembered():
+    """Look each natural key up once: a fixture names the same notice, product or topic in
+    many records. Only around a load, which changes no record's natural key."""
+    token = _found_by_natural_key.set({})
+    try:
+        yield
+    finally:
+        _found_by_natural_key.reset(token)
+
 
 class NaturalKeyManager(models.Manager):
     """Finds a record by its natural key, the values of its model's `natural_key_fields`."""
 
     def get_by_natural_key(self, *values):
+        found = _found_by_natural_key.get()
+        key = (self.model, self.db, values)
+        if found is not None and key in found:
+            return found[key]
         fields = self.model.natural_key_fields
-        return self.get(**dict(zip(fields, values, strict=True)))
+        record = self.get(**dict(zip(fields, values, strict=True)))
+        if found is not None:
+            found[key] = record
+        return record
 
 
 class NaturalKeyModel(models.Model):
@@ -371,7 +395,8 @@ def is_knowledge(model) -> bool:
 @receiver(post_save)
 @receiver(post_delete)
 @receiver(m2m_changed)
-def knowledge_changed(sender, raw=False, **kwargs):
+def knowledge_changed(sender, raw=False, action="post_", **kwargs):
     # Raw saves are fixture loads; the loading command moves the version on once at the end.
-    if not raw and is_knowledge(sender):
+    # A many-to-many change moves it on once it is made (post_add, post_remove, post_clear).
+    if not raw and action.startswith("post_") and is_knowledge(sender):
         bump_data_version()

@@ -1,15 +1,33 @@
+"""Shared fixtures. The seed is loaded once per test session, and each test runs in a
+transaction that is rolled back, so every test sees the seed as loaded (see
+django_db_setup). Tests that build their own small data start from an empty knowledge base
+(`empty_kb`, which the builders below request)."""
+
+import functools
+import io
+from graphlib import TopologicalSorter
+
 import pytest
 from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.core.management import call_command
+from django.db import DEFAULT_DB_ALIAS, connection
+from django.test.utils import setup_databases, teardown_databases
 from django.utils import translation
+from pytest_django.fixtures import validate_django_db
+from pytest_django.plugin import blocking_manager_key
+from reversion.models import Revision, Version
 
+from core.apps import knowledge_apps
+from core.management.commands.seed import app_has_data, seed_fixtures
+from core.models import DataVersion
 from policies.models import Heading, Measure, Notice, Topic
 
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    # Cache keys carry the data version, which restarts with every test's database.
+    # Cache keys carry the data version, which every test's rollback winds back: a test
+    # could otherwise meet what an earlier test cached under the same number.
     cache.clear()
 
 
@@ -32,14 +50,93 @@ def _test_settings(settings):
     }
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(
+    request, django_db_blocker, django_db_keepdb, django_db_createdb, django_db_modify_db_settings
+):
+    """The test database with the real seed data, loaded once, the way `make run` loads it.
+
+    In place of pytest-django's fixture, which sets up the test database only if a selected
+    test asks for `db` or the django_db mark: tests that read committed data through
+    django_db_blocker (test_query_plans) ask for neither, and must never meet the site's
+    own database."""
+    verbosity = request.config.option.verbose
+    with django_db_blocker.unblock():
+        databases = setup_databases(
+            verbosity=verbosity,
+            interactive=False,
+            keepdb=django_db_keepdb and not django_db_createdb,
+            aliases={DEFAULT_DB_ALIAS},
+            serialized_aliases=set(),  # no test asks for serialized_rollback
+        )
+        call_command("seed", verbosity=0, stdout=io.StringIO())
+    yield
+    if not django_db_keepdb:
+        with django_db_blocker.unblock():
+            teardown_databases(databases, verbosity=verbosity)
+
+
+def empties_the_database(item: pytest.Item) -> bool:
+    """Whether pytest-django runs the test as a TransactionTestCase, which ends by emptying
+    every table (the same rule as pytest_django.fixtures._django_db_helper)."""
+    marker = item.get_closest_marker("django_db")
+    transaction, reset_sequences, *_ = validate_django_db(marker) if marker else (False, False)
+    fixtures = {"transactional_db", "live_server", "django_db_reset_sequences"}
+    return transaction or reset_sequences or bool(fixtures & set(item.fixturenames))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    yield  # the test's fixtures are torn down: a transactional test has flushed by now
+    if nextitem is not None and empties_the_database(item):
+        with item.config.stash[blocking_manager_key].unblock():
+            call_command("seed", verbosity=0, stdout=io.StringIO())
+
+
 @pytest.fixture
 def seed(db):
-    """The real seed data, loaded the way `make run` loads it."""
-    call_command("seed", verbosity=0)
+    """The real seed data (loaded once per session; this test's changes roll back)."""
+    assert all(app_has_data(app_label) for app_label, _ in seed_fixtures()), (
+        "The seed is missing: a test emptied the database and it was not loaded again."
+    )
+
+
+@functools.cache
+def knowledge_tables() -> list[str]:
+    """The tables of the knowledge-base apps, many-to-many tables included, each before
+    the tables it refers to."""
+    models = {
+        model
+        for config in knowledge_apps()
+        for model in config.get_models(include_auto_created=True)
+    }
+    refers_to = {
+        model: {
+            field.related_model
+            for field in model._meta.concrete_fields
+            if field.is_relation
+            and field.related_model in models
+            and field.related_model is not model
+        }
+        for model in models
+    }
+    order = list(TopologicalSorter(refers_to).static_order())  # referred-to tables first
+    return [model._meta.db_table for model in reversed(order)]
 
 
 @pytest.fixture
-def make_notice(db):
+def empty_kb(db):
+    """No knowledge-base record, no history of one, no data version: the knowledge base as
+    `migrate` leaves it, for tests that build their own small data. Rows are deleted in
+    the test's transaction, so the seed is back for the next test."""
+    tables = [*knowledge_tables(), *(m._meta.db_table for m in (Version, Revision, DataVersion))]
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"DELETE FROM {connection.ops.quote_name(table)}")
+
+
+@pytest.fixture
+def make_notice(empty_kb):
     def make(slug="test-notice", doc_number="测试〔2024〕1号", **fields):
         fields = {
             "title": "关于测试的通知",
@@ -85,5 +182,5 @@ def make_measures(make_notice):
 
 
 @pytest.fixture
-def topic(db):
+def topic(empty_kb):
     return Topic.objects.create(slug="credit", name="信贷", name_en="Credit")

@@ -172,15 +172,6 @@ def test_concurrent_list_editable_saves_are_refused(admins):
     assert Topic.objects.get(pk=topic.pk).name_en == "Credit (Bob)"
 
 
-def test_deleting_a_heading_that_has_measures_is_refused_with_a_message(admins):
-    alice, _ = admins
-    heading = Heading.objects.get(ordinal=6)
-    url = reverse("admin:policies_heading_delete", args=[heading.pk])
-    response = alice.post(url, {"post": "yes"})
-    assertContains(response, "发挥协调机制作用")  # the measure that protects it is named
-    assert Heading.objects.filter(pk=heading.pk).exists()
-
-
 def test_a_classification_in_use_cannot_be_deleted(admins):
     alice, _ = admins
     topic = Topic.objects.get(slug="credit")

@@ -9,7 +9,6 @@ from decimal import Decimal
 
 import pytest
 from django.conf import settings
-from django.core.management import call_command
 
 from industry.models import (
     Action,
@@ -273,13 +272,3 @@ def test_fixture_is_readable_utf8_with_natural_keys():
         m for r in records if r["model"] == "industry.action" for m in r["fields"]["measures"]
     ]
     assert ["gxmd-2020-14", 4] in measures
-
-
-def test_seeding_again_adds_no_duplicates(seed):
-    figure = Figure.objects.get(number=1)
-    figure.note = "管理员的注"
-    figure.save()
-    call_command("seed", verbosity=0)
-    assert Figure.objects.count() == 34
-    assert Action.objects.count() == 12
-    assert Figure.objects.get(number=1).note == "管理员的注"

@@ -110,13 +110,15 @@ def test_a_duplicate_number_is_a_form_error_not_a_crash(admin_client, seed):
 
 
 def test_deleting_a_heading_with_measures_is_refused(admin_client, seed):
-    heading = Heading.objects.get(ordinal=1)
-    response = admin_client.post(
-        reverse("admin:policies_heading_delete", args=[heading.pk]), {"post": "yes"}
-    )
-    assert response.status_code == 200  # Django shows the protected objects instead
-    assertContains(response, "加强分类指导")
-    assert Heading.objects.filter(pk=heading.pk).exists()
+    """Django shows the protected objects instead: the measures under it are named."""
+    for ordinal, measure in [(1, "加强分类指导"), (6, "发挥协调机制作用")]:
+        heading = Heading.objects.get(ordinal=ordinal)
+        response = admin_client.post(
+            reverse("admin:policies_heading_delete", args=[heading.pk]), {"post": "yes"}
+        )
+        assert response.status_code == 200
+        assertContains(response, measure)
+        assert Heading.objects.filter(pk=heading.pk).exists()
 
 
 def test_anonymous_users_are_sent_to_login(client, seed):

@@ -95,13 +95,6 @@ def test_notice_page_marks_editorial_titles(client, seed):
     )  # measures 19 and 20, in the contents and the text
 
 
-def test_unknown_notice_is_a_404_in_the_site_style(client, seed):
-    response = client.get("/policies/notices/no-such-notice/")
-    assert response.status_code == 404
-    assertContains(response, "页面不存在", status_code=404)
-    assertContains(response, "返回首页", status_code=404)
-
-
 def test_measure_detail(client, seed, django_assert_max_num_queries):
     with django_assert_max_num_queries(8):
         response = client.get(measure_url(8))

@@ -10,12 +10,14 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
+from industry.models import Action, Figure
 from policies.models import Heading, Measure, Notice, Topic
 
 pytestmark = pytest.mark.django_db
 
 
-def test_seed_loads_the_notice_into_an_empty_database(seed):
+def test_seed_loads_the_notice_into_an_empty_database(empty_kb):
+    call_command("seed", verbosity=0)
     assert Notice.objects.count() == 1
     assert Heading.objects.count() == 6
     assert Measure.objects.count() == 20
@@ -26,6 +28,9 @@ def test_seeding_again_keeps_edits_and_adds_no_duplicates(seed):
     measure.title = "管理员改过的标题"
     measure.save()
     Topic.objects.filter(slug="credit").update(name_en="Bank credit")
+    figure = Figure.objects.get(number=1)
+    figure.note = "管理员的注"
+    figure.save()
 
     call_command("seed", verbosity=0)
     call_command("seed", verbosity=0)
@@ -33,6 +38,9 @@ def test_seeding_again_keeps_edits_and_adds_no_duplicates(seed):
     assert Measure.objects.count() == 20
     assert Measure.objects.get(number=8).title == "管理员改过的标题"
     assert Topic.objects.get(slug="credit").name_en == "Bank credit"
+    assert Figure.objects.count() == 34
+    assert Action.objects.count() == 12
+    assert Figure.objects.get(number=1).note == "管理员的注"
 
 
 @pytest.mark.parametrize(
@@ -44,7 +52,7 @@ def test_seeding_again_keeps_edits_and_adds_no_duplicates(seed):
     ],
 )
 def test_a_broken_fixture_loads_nothing_and_names_the_record(
-    db, tmp_path, settings, field, bad_value, named
+    empty_kb, tmp_path, settings, field, bad_value, named
 ):
     records = json.loads((settings.BASE_DIR / "fixtures" / "policies.json").read_text("utf-8"))
     broken = next(

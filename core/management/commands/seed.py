@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from core.models import Versioned, bump_data_version
+from core.models import Versioned, bump_data_version, natural_keys_remembered
 
 
 def seed_fixtures() -> list[tuple[str, str]]:
@@ -37,7 +37,8 @@ class Command(BaseCommand):
                 self.stdout.write(f"{filename}: {app_label} already holds data, not loaded.")
                 continue
             try:
-                call_command("loaddata", path, verbosity=0)  # atomic: all or nothing
+                with natural_keys_remembered():
+                    call_command("loaddata", path, verbosity=0)  # atomic: all or nothing
             except Exception as exc:
                 raise CommandError(
                     f"{filename} was not loaded (nothing was saved). {describe_bad_record(path)}"
@@ -53,9 +54,13 @@ def create_baseline(app_label: str, comment: str) -> None:
     something to diff against (one revision for all is far quicker than one each)."""
     with reversion.create_revision():
         reversion.set_comment(comment)
-        for model in apps.get_app_config(app_label).get_models():
+        # Inlines before the records they belong to: a record's history follows its inlines
+        # (see VersionAdmin), and finds them already added instead of fetching them anew.
+        for model in reversed(list(apps.get_app_config(app_label).get_models())):
             if reversion.is_registered(model):
-                for obj in model._default_manager.iterator():
+                # The records with what their names (str) and many-to-many fields read.
+                many = [field.name for field in model._meta.many_to_many]
+                for obj in model._default_manager.select_related().prefetch_related(*many):
                     reversion.add_to_revision(obj)
 
 
