@@ -18,9 +18,8 @@ from pytest_django.fixtures import validate_django_db
 from pytest_django.plugin import blocking_manager_key
 from reversion.models import Revision, Version
 
-from core.apps import knowledge_apps
 from core.management.commands.seed import app_has_data, seed_fixtures
-from core.models import DataVersion
+from core.models import DataVersion, knowledge_apps
 from policies.models import Heading, Measure, Notice, Topic
 
 

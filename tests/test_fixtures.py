@@ -9,8 +9,7 @@ import pytest
 from django.contrib.auth.models import Group
 from reversion.models import Revision, Version
 
-from core.apps import knowledge_apps
-from core.models import DataVersion
+from core.models import DataVersion, knowledge_apps
 from industry.models import Figure
 from policies.models import Measure, Notice
 
