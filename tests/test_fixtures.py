@@ -19,7 +19,7 @@ def assert_seed_is_loaded():
     assert Measure.objects.count() == 20
     assert Figure.objects.count() == 34
     assert Version.objects.get_for_object(Measure.objects.get(number=8)).count() == 1
-    assert DataVersion.objects.get().number >= 1
+    assert DataVersion.objects.get(scope="knowledge").number >= 1
 
 
 @pytest.mark.django_db

@@ -71,7 +71,7 @@ def test_every_two_character_word_finds_exactly_the_measures_containing_it(seed)
     words = {pair for m in measures for text in measure_texts(m) for pair in HAN_PAIR.findall(text)}
     assert len(words) > 1000
     for word in sorted(words):
-        assert found(word) == containing(word, measures), word
+        assert found(word) == containing(word, measures=measures), word
 
 
 def test_a_phrase_finds_only_texts_containing_it(seed):
