@@ -102,7 +102,14 @@ def main() -> None:
     results = {"measures": total, "vendor": connection.vendor, "pages": {}}
     for name, url in pages.items():
         results["pages"][name] = time_page(client, url)
-    for name in ["measure list", "measure list, filtered + text", "figures table"]:
+    for name in [
+        "measure list",
+        "measure list, filtered + text",
+        "figures table",
+        "search, common + common",
+        "search, other name + common",
+        "search, rare + rare",
+    ]:
         results["pages"][f"{name} (cold cache)"] = time_page(client, pages[name], cold=True)
     export_url = (
         "/policies/measures.csv"

@@ -5,9 +5,9 @@ from dataclasses import dataclass
 
 from core import search
 from core.analysis import Search, term_key
-from core.caching import cached
+from core.caching import cached, cached_many
 from core.models import EquivalentTerms
-from core.search import PageRequest, backend
+from core.search import backend
 
 
 def equivalents() -> dict[str, list[str]]:
@@ -30,22 +30,14 @@ def parse(text: str) -> Search:
     return Search.parse(text, equivalents())
 
 
-@dataclass
-class SearchPage:
-    """One page of a model's matches as records, and whether more follow."""
-
-    hits: list
-    has_more: bool
-
-
-def search_pages(requests: list[PageRequest]) -> list[SearchPage]:
-    """A page of records for each request (see SearchBackend.ranked_ids): one statement
-    for the ids of all of them, then one per model for the records."""
-    pages = []
-    for request, ranked in zip(requests, backend().ranked_ids(requests), strict=True):
-        found = request.model.objects.for_search().in_bulk(ranked.ids)
-        pages.append(SearchPage([found[pk] for pk in ranked.ids if pk in found], ranked.has_more))
-    return pages
+def ranked_ids(models: list[type], search: Search) -> list[list[int]]:
+    """For each model, the ids of its newest matches (up to the count cap, and one more if
+    there are more), best first (see SearchBackend.ranked); remembered until the data next
+    changes, so that paging through them and asking again cost one cache read."""
+    return cached_many(
+        [["search ranked", model._meta.label, search] for model in models],
+        lambda missing: backend().ranked([(models[index], search) for index in missing]),
+    )
 
 
 @dataclass
@@ -56,8 +48,9 @@ class Count:
     capped: bool
 
     @classmethod
-    def of(cls, found: int) -> "Count":
-        return cls(min(found, search.COUNT_CAP), found > search.COUNT_CAP)
+    def of(cls, found: int, cap: int | None = None) -> "Count":
+        cap = search.COUNT_CAP if cap is None else cap
+        return cls(min(found, cap), found > cap)
 
     def __add__(self, other: "Count") -> "Count":
         return Count(self.number + other.number, self.capped or other.capped)
@@ -66,8 +59,9 @@ class Count:
         return self.number > 0
 
 
-def counts(models: list[type], searches: list[Search]) -> list[list[Count]]:
-    """For each search, how many records of each model hold it (capped), in one statement."""
+def counts(models: list[type], searches: list[Search], cap: int) -> list[list[Count]]:
+    """For each search, how many records of each model hold it (up to `cap`), in one
+    statement."""
     pairs = [(model, words) for words in searches for model in models]
-    found = iter(backend().counts(pairs))
-    return [[Count.of(next(found)) for _model in models] for _words in searches]
+    found = iter(backend().counts(pairs, cap))
+    return [[Count.of(next(found), cap) for _model in models] for _words in searches]

@@ -9,9 +9,10 @@ Each database indexes the streams natively, and one backend class per database s
 - SQLite: an FTS5 table (unicode61 tokenizer) over the two columns, kept in sync by
   triggers.
 
-A search (core.analysis.Search) is found in one of three scopes: every word in the title
-("title"), the words next to each other as typed ("together"), or every word anywhere in
-the title or the body ("anywhere"). Results are ranked in that order.
+A search (core.analysis.Search) matches a record holding every word anywhere in its title
+or body ("anywhere"). Among its newest matches (up to the count cap, which is also as far
+as anyone can page), those with every word in the title ("title") rank first, then those
+with the words next to each other as typed ("together"), then the rest.
 
 The backend is chosen once per database vendor (`backend()`); models reach it through
 `SearchableQuerySet` (core.models), migrations through `index_sql()`.
@@ -28,8 +29,10 @@ from django.db.models import Lookup
 from core.analysis import Query, Search
 
 TITLE, TOGETHER, ANYWHERE = "title", "together", "anywhere"
-# Counts stop here: exact totals of common words would read the whole index.
-COUNT_CAP = 1000
+# A search ranks and counts its newest matches up to here ("200+" beyond): exact totals of
+# common words would read the whole index, and each match counted is a row read. At
+# 100,000 measures a word in 6% of them reads about 3,000 rows to find 200.
+COUNT_CAP = 200
 # Which databases this thread is running search statements on (see `statements`).
 _within = threading.local()
 
@@ -42,42 +45,21 @@ class In:
     scope: str = ANYWHERE
 
 
-@dataclass(frozen=True)
-class PageRequest:
-    """Which page of one model's matches to find."""
-
-    model: type
-    search: Search
-    offset: int
-    limit: int
-
-
-@dataclass
-class Ranked:
-    """One page of matches' ids, best first, and whether more follow."""
-
-    ids: list[int]
-    has_more: bool
-
-
-def tiers(search: Search) -> list[str]:
-    """The scopes a search is ranked by, best first."""
-    return [TITLE, TOGETHER, ANYWHERE] if search.together else [TITLE, ANYWHERE]
-
-
 class SearchBackend:
     """How one database finds records whose token streams hold a search."""
-
-    pk_column = "id"  # the column that ranked_ids reads, in id order
 
     def condition(self, alias: str, model, search: Search, scope: str) -> tuple[str, list]:
         """SQL (and its parameters) true for a row of `alias` (a table or its alias in a
         statement) that holds the search in the scope."""
         raise NotImplementedError
 
-    def source(self, model, search: Search, scope: str, exclude: list[str]) -> tuple[str, list]:
-        """FROM and WHERE of a statement reading the ids of matching records in id order:
-        those in `scope` but in none of the `exclude` scopes."""
+    def source(self, model, search: Search) -> tuple[str, list]:
+        """FROM and WHERE of a statement reading the ids (as `id`) of matching records."""
+        raise NotImplementedError
+
+    def ranked_part(self, index: int, model, search: Search, limit: int) -> tuple[str, list]:
+        """A SELECT of (index, id, tier) for the newest `limit` matches of one model:
+        tier 0 with every word in the title, 1 with the words together, 2 the rest."""
         raise NotImplementedError
 
     def index_sql(self, table: str) -> tuple[list[str], list[str]]:
@@ -107,39 +89,29 @@ class SearchBackend:
             cursor.execute(sql, params)
             return cursor.fetchall()
 
-    def ranked_ids(self, requests: list[PageRequest], using: str = "default") -> list[Ranked]:
-        """A page of ids for each request, best first (see `tiers`), newest first within
-        a tier.
+    def ranked(
+        self, requests: list[tuple[type, Search]], cap: int | None = None, using: str = "default"
+    ) -> list[list[int]]:
+        """For each (model, search): the ids of its newest matches, up to `cap` + 1 (one more
+        says "more than cap"), best first: title, together, the rest; newest first within.
 
-        No statement counts every match: each part reads in id order and stops at its
-        LIMIT (one more than the page, to know whether another page follows), which
-        SQLite's FTS5 and PostgreSQL (walking the primary key for common words, the GIN
-        index for rare ones) answer without touching the rest. So a page costs about the
-        same however large the knowledge base grows. One statement for all requests."""
+        No statement counts every match: each part reads matches in id order and stops at
+        its LIMIT, which SQLite's FTS5 and PostgreSQL (walking the primary key for common
+        words, the GIN index for rare ones) answer without touching the rest; the tiers are
+        then decided on those rows only. So a search costs about the same however large the
+        knowledge base grows. One statement for all requests."""
+        cap = COUNT_CAP if cap is None else cap
         parts, params = [], []
-        column = self.pk_column
-        for index, request in enumerate(requests):
-            wanted = request.offset + request.limit + 1
-            scopes = tiers(request.search)
-            for rank, scope in enumerate(scopes):
-                source, source_params = self.source(
-                    request.model, request.search, scope, scopes[:rank]
-                )
-                parts.append(
-                    f"SELECT * FROM (SELECT {index} AS request, {rank} AS rank, {column} AS id "
-                    f"{source} ORDER BY {column} DESC LIMIT %s) part{index}_{rank}"
-                )
-                params += [*source_params, wanted]
+        for index, (model, search) in enumerate(requests):
+            sql, part_params = self.ranked_part(index, model, search, cap + 1)
+            parts.append(sql)
+            params += part_params
         found: list[list[int]] = [[] for _ in requests]
         if parts:
-            rows = self.run(" UNION ALL ".join(parts) + " ORDER BY 1, 2, 3 DESC", params, using)
-            for index, _rank, pk in rows:
+            rows = self.run(" UNION ALL ".join(parts), params, using)
+            for index, pk, _tier in sorted(rows, key=lambda row: (row[0], row[2], -row[1])):
                 found[index].append(pk)
-        results = []
-        for request, ids in zip(requests, found, strict=True):
-            page = ids[request.offset : request.offset + request.limit + 1]
-            results.append(Ranked(page[: request.limit], len(page) > request.limit))
-        return results
+        return found
 
     def counts(
         self, requests: list[tuple[type, Search]], cap: int | None = None, using: str = "default"
@@ -149,7 +121,7 @@ class SearchBackend:
         cap = COUNT_CAP if cap is None else cap
         parts, params = [], []
         for index, (model, search) in enumerate(requests):
-            source, source_params = self.source(model, search, ANYWHERE, [])
+            source, source_params = self.source(model, search)
             parts.append(
                 f"SELECT {index} AS request, COUNT(*) AS n FROM "
                 f"(SELECT 1 {source} LIMIT %s) count{index}"
@@ -214,13 +186,41 @@ class PostgreSQLSearch(SearchBackend):
             return gate, [tsquery]
         return f"({gate} AND {' AND '.join(checks)})", [tsquery, *params]
 
-    def source(self, model, search, scope, exclude):
+    def _in_title(self, alias: str, search: Search) -> tuple[str, list]:
+        """Every word (by one of its names) in the title stream."""
+        parts, params = [], []
+        for word in search.words:
+            alternatives = []
+            for query in word.queries:
+                sql, query_params = self._holds(alias, query, ("search_title",))
+                alternatives.append(sql)
+                params += query_params
+            parts.append("(" + " OR ".join(alternatives) + ")")
+        return " AND ".join(parts), params
+
+    def source(self, model, search):
         table = f'"{model._meta.db_table}"'
-        sql, params = self.condition(table, model, search, scope)
-        for other in exclude:
-            other_sql, other_params = self.condition(table, model, search, other)
-            sql, params = f"{sql} AND NOT {other_sql}", [*params, *other_params]
+        sql, params = self.condition(table, model, search, ANYWHERE)
         return f"FROM {table} WHERE {sql}", params
+
+    def ranked_part(self, index, model, search, limit):
+        table = f'"{model._meta.db_table}"'
+        matches, params = self.condition(table, model, search, ANYWHERE)
+        alias = f"c{index}"
+        title, tier_params = self._in_title(alias, search)
+        tiers = f"WHEN {title} THEN 0"
+        if search.together:
+            together, together_params = self._holds(
+                alias, search.together, ("search_title", "search_body")
+            )
+            tiers += f" WHEN {together} THEN 1"
+            tier_params += together_params
+        sql = (
+            f"SELECT {index}, {alias}.id, CASE {tiers} ELSE 2 END FROM "
+            f"(SELECT id, search_title, search_body FROM {table} WHERE {matches} "
+            f"ORDER BY id DESC LIMIT %s) {alias}"
+        )
+        return sql, [*tier_params, *params, limit]
 
     def planner_settings(self, cursor):
         # Built for an index (the primary key or GIN); on a small table the planner would
@@ -267,12 +267,25 @@ class SQLiteSearch(SearchBackend):
         sql = f'{alias}."{pk}" IN (SELECT rowid FROM {fts} WHERE {fts} MATCH %s)'
         return sql, [self.expression(search, scope)]
 
-    def source(self, model, search, scope, exclude):
+    def source(self, model, search):
         fts = self.fts_table(model)
-        expression = f"({self.expression(search, scope)})"
-        for other in exclude:
-            expression += f" NOT ({self.expression(search, other)})"
-        return f"FROM {fts} WHERE {fts} MATCH %s", [expression]
+        return f"FROM {fts} WHERE {fts} MATCH %s", [self.expression(search, ANYWHERE)]
+
+    def ranked_part(self, index, model, search, limit):
+        fts = self.fts_table(model)
+        alias = f"c{index}"
+        scopes = [TITLE, TOGETHER] if search.together else [TITLE]
+        tiers = " ".join(
+            f"WHEN {alias}.id IN (SELECT rowid FROM {fts} WHERE {fts} MATCH %s) THEN {tier}"
+            for tier, _scope in enumerate(scopes)
+        )
+        sql = (
+            f"SELECT {index}, {alias}.id, CASE {tiers} ELSE 2 END FROM "
+            f"(SELECT rowid AS id FROM {fts} WHERE {fts} MATCH %s "
+            f"ORDER BY rowid DESC LIMIT %s) {alias}"
+        )
+        expressions = [self.expression(search, scope) for scope in scopes]
+        return sql, [*expressions, self.expression(search, ANYWHERE), limit]
 
     def index_sql(self, table):
         fts = f"{table}_fts"

@@ -9,12 +9,17 @@ from django.utils.translation import gettext_lazy as _
 
 from core import exports, find
 from core.analysis import Search
-from core.search import PageRequest, backend
+from core.caching import cached
+from core.search import COUNT_CAP
 from industry.models import Action, Company, Figure, Paragraph
 from policies.models import Measure
 
-# Search pages are numbered up to here: deeper pages would read ever more of each index.
-MAX_PAGES = 50
+# Search pages of a kind hold this many hits, numbered as far as the ranked matches reach
+# (core.search.COUNT_CAP).
+RESULTS_PER_PAGE = 20
+MAX_PAGES = COUNT_CAP // RESULTS_PER_PAGE
+# What each word of a search that finds little finds on its own, counted up to here.
+WORD_COUNT_CAP = 100
 
 
 @dataclass(frozen=True)
@@ -68,16 +73,15 @@ class Results:
 
 
 def ranked(kinds: list[Kind], search: Search, offset: int, limit: int) -> list[Results]:
-    """A page of each kind's matches, best first (see core.search), and their counts:
-    two statements for all kinds, then one per kind for its records."""
-    requests = [PageRequest(kind.model, search, offset, limit) for kind in kinds]
-    with backend().statements():
-        pages = find.search_pages(requests)
-        [counts] = find.counts([kind.model for kind in kinds], [search])
-    return [
-        Results(kind, page.hits, page.has_more, count)
-        for kind, page, count in zip(kinds, pages, counts, strict=True)
-    ]
+    """A page of each kind's matches, best first (see core.search), and their counts: one
+    statement (or none, when remembered) for all kinds, then one per kind for its records."""
+    results = []
+    for kind, ids in zip(kinds, find.ranked_ids([k.model for k in kinds], search), strict=True):
+        page = ids[offset : offset + limit]
+        records = kind.model.objects.for_search().in_bulk(page) if page else {}
+        hits = [records[pk] for pk in page if pk in records]
+        results.append(Results(kind, hits, len(ids) > offset + limit, find.Count.of(len(ids))))
+    return results
 
 
 @dataclass
@@ -92,7 +96,11 @@ class WordCount:
 def word_counts(search: Search) -> list[WordCount]:
     """Each word's own count over every kind (for a search that finds little)."""
     models = [kind.model for kind in KINDS]
-    counts = find.counts(models, [search.only(i) for i in range(len(search.words))])
+    searches = [search.only(i) for i in range(len(search.words))]
+    counts = cached(
+        ["search word counts", search],
+        lambda: find.counts(models, searches, cap=WORD_COUNT_CAP),
+    )
     return [
         WordCount(word.text, sum(per_kind[1:], per_kind[0]), search.without(index))
         for index, (word, per_kind) in enumerate(zip(search.words, counts, strict=True))

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET
 from core import exports, find
 from core.analysis import MAX_QUERY_LENGTH
 from core.caching import cached
+from core.search import COUNT_CAP
 from kbsite import site_search
 from policies.models import Heading, Measure, Notice, Topic
 
@@ -89,13 +90,14 @@ def site_search_view(request: HttpRequest) -> HttpResponse:
     if search and kind_key:
         kind = site_search.KINDS_BY_KEY[kind_key]
         page_number = parse_page(request.GET.get("page"), last=site_search.MAX_PAGES)
-        offset = (page_number - 1) * RESULTS_PER_PAGE
-        [results] = site_search.ranked([kind], search, offset, RESULTS_PER_PAGE)
+        offset = (page_number - 1) * site_search.RESULTS_PER_PAGE
+        [results] = site_search.ranked([kind], search, offset, site_search.RESULTS_PER_PAGE)
         context.update(
             kind=kind,
             results=results,
             first=offset + 1,
             last=offset + len(results.hits),
+            cap=COUNT_CAP,
             page=site_search.PageNav(
                 page_number, results.has_more and page_number < site_search.MAX_PAGES
             ),
@@ -109,7 +111,6 @@ def site_search_view(request: HttpRequest) -> HttpResponse:
     return render(request, "search.html", context)
 
 
-RESULTS_PER_PAGE = 20
 RESULTS_PER_GROUP = 5
 # Below this many results in all, a search of several words says what each word finds.
 FEW_RESULTS = 5

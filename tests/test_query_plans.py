@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from bench.synthetic import add_synthetic
 from core.analysis import Search
-from core.search import PageRequest, backend
+from core.search import backend
 from kbsite.site_search import KINDS_BY_KEY
 from policies.models import Measure
 
@@ -83,19 +83,21 @@ def test_measure_list_reads_indexes(client, thousands, url):
         assert full_scans(sql) == [], sql
 
 
-@pytest.mark.parametrize("words", ["中小企业", "贷款", "获得感", "贷", "烧碱"])
+@pytest.mark.parametrize(
+    "words", ["中小企业", "贷款", "获得感", "贷", "烧碱", "中小企业 服务", "获得感 中小企业"]
+)
 def test_search_reads_indexes(thousands, words):
     query = Search.parse(words)
     for kind in ["measure", "figure"]:
         model = KINDS_BY_KEY[kind].model
         with CaptureQueriesContext(connection) as captured:
-            backend().ranked_ids([PageRequest(model, query, 0, 20)])
+            backend().ranked([(model, query)])
         statements = [q["sql"] for q in captured.captured_queries]
         selects = [sql for sql in statements if sql.startswith("SELECT")]
         assert selects
         with transaction.atomic():
             if connection.vendor == "postgresql":
-                # ranked_ids plans its statement with sequential scans off, for its own
+                # ranked() plans its statement with sequential scans off, for its own
                 # transaction only...
                 assert statements[:2] == ["BEGIN", "SET LOCAL enable_seqscan = off"]
                 with connection.cursor() as cursor:
