@@ -115,6 +115,8 @@ def display_width(text: str) -> int:
 class Line:
     number: int  # in the text as given, from 1, blank lines counted
     text: str  # stripped
+    # Whether the layout broke this line (it ran to the wrap width); None: judge by width.
+    full: bool | None = None
 
 
 def source_lines(text: str) -> list[Line]:
@@ -179,7 +181,9 @@ def blocks(lines: list[Line], classify: Callable[[str], str | None]) -> list[Blo
             found.append((kind or "text", [line]))
         else:
             found[-1][1].append(line)
-        full = width is not None and display_width(line.text) >= width * FULL_LINE
+        full = line.full
+        if full is None:
+            full = width is not None and display_width(line.text) >= width * FULL_LINE
         current = found[-1][0]
         if width is None or current == "line":
             closed = True
