@@ -46,10 +46,7 @@ def read_upload(name: str, data: bytes) -> str:
     if not data:
         raise Unreadable("文件是空的。")
     if len(data) > MAX_BYTES:
-        raise Unreadable(
-            f"文件太大（{len(data) / 1024 / 1024:.1f} MB），上限为 {MAX_BYTES // 1024 // 1024} MB；"
-            "一份通知或文章的文本通常只有几十 KB。"
-        )
+        raise too_large(len(data))
     if suffix == ".docx" or data[:2] == b"PK":
         return text_from_docx(data)
     if suffix not in ("", ".txt", ".text"):
@@ -57,6 +54,13 @@ def read_upload(name: str, data: bytes) -> str:
             f"不支持 {suffix} 文件：请上传 .txt 或 .docx（.doc 请先另存为 .docx，PDF 请复制文字后粘贴）。"
         )
     return decode_text(data)
+
+
+def too_large(size: int) -> Unreadable:
+    return Unreadable(
+        f"文件太大（{size / 1024 / 1024:.1f} MB），上限为 {MAX_BYTES // 1024 // 1024} MB；"
+        "一份通知或文章的文本通常只有几十 KB。"
+    )
 
 
 def decode_text(data: bytes) -> str:
