@@ -514,16 +514,16 @@ def item_of(sentence: str, clause_at: int, match) -> str:
 def best_kind(kinds: list[Term], clause: str, money: bool = False) -> str:
     """The kind of action whose name and description share the most two-character words
     with the clause (the first in the vocabulary's order on a tie); a sum of money is
-    given, so only kinds that speak of money (款, 资金) are candidates for it."""
+    given, so the kinds that speak of money (款, 资金) are the candidates for it."""
 
     def bigrams(text: str) -> set[str]:
         return {text[i : i + 2] for i in range(len(text) - 1)}
 
-    if money:
-        kinds = [k for k in kinds if re.search("款|资金", "".join(k.names))] or kinds
+    monetary = [k for k in kinds if re.search("款|资金", "".join(k.names))] if money else []
+    kinds = monetary or kinds
     words = bigrams(clause)
     scored = [
         (len(words & bigrams("".join(kind.names))), -i, kind.slug) for i, kind in enumerate(kinds)
     ]
     best = max(scored, default=(0, 0, ""))
-    return best[2] if best[0] else ""
+    return best[2] if best[0] or monetary else ""
