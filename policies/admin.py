@@ -130,7 +130,7 @@ class NoticeAdmin(KnowledgeAdmin):
         if request.method == "POST" and source.is_valid():
             text, name = source.cleaned_data["source_text"], source.cleaned_data["source_name"]
             try:
-                proposal = propose_notice(text, known_issuers())
+                proposal = propose_notice(text, KnownIssuer.from_database())
             except Unreadable as exc:
                 source.add_error(None, str(exc))
             else:
@@ -153,7 +153,9 @@ class NoticeAdmin(KnowledgeAdmin):
     def confirm_import(self, request: HttpRequest) -> HttpResponse:
         form = ImportedNoticeForm(request.POST, prefix="notice")
         try:
-            proposal = propose_notice(request.POST.get("notice-source_text", ""), known_issuers())
+            proposal = propose_notice(
+                request.POST.get("notice-source_text", ""), KnownIssuer.from_database()
+            )
         except Unreadable as exc:
             messages.error(request, f"没有导入：{exc}")
             return redirect("admin:policies_notice_import")
@@ -204,10 +206,6 @@ class NoticeAdmin(KnowledgeAdmin):
                 **context,
             },
         )
-
-
-def known_issuers() -> list[KnownIssuer]:
-    return [KnownIssuer(i.name, tuple(i.names()), i.level) for i in Issuer.objects.all()]
 
 
 @dataclass

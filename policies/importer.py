@@ -73,6 +73,12 @@ class KnownIssuer:
     names: tuple[str, ...]
     level: str = ""
 
+    @classmethod
+    def from_database(cls) -> list["KnownIssuer"]:
+        from policies.models import Issuer
+
+        return [cls(i.name, tuple(i.names()), i.level) for i in Issuer.objects.all()]
+
 
 @dataclass
 class Warning:
