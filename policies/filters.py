@@ -138,6 +138,14 @@ class NoticeFilter(FacetedFilterSet):
     def sort_by(self, queryset, name, value):
         return queryset.order_by(*SORTS[value])
 
+    def filter_queryset(self, queryset):
+        # What a row shows, added after filtering: the facets count notices on the plain
+        # queryset, where a join to the measures would count each notice once per measure.
+        rows = super().filter_queryset(queryset)
+        return rows.annotate(measure_count=Count("measures", distinct=True)).prefetch_related(
+            "issuers"
+        )
+
     def facet_counts(self, name):
         if name == "year":  # a year of the date issued: counted on the expression
             rows = self.queryset_without(name).order_by()

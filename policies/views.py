@@ -1,4 +1,4 @@
-from django.db.models import Count, Prefetch
+from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.cache import add_never_cache_headers
@@ -27,12 +27,8 @@ def shown_to(request: HttpRequest, notice: Notice, response_for) -> HttpResponse
 
 @require_GET
 def notice_list(request: HttpRequest) -> HttpResponse:
-    notices = (
-        Notice.objects.published()
-        .annotate(measure_count=Count("measures", distinct=True))
-        .prefetch_related("issuers")
-        .order_by(*Notice._meta.ordering)
-    )
+    # Ordered explicitly: the measure count it is annotated with drops Meta.ordering.
+    notices = Notice.objects.published().order_by(*Notice._meta.ordering)
     f = NoticeFilter(request.GET, queryset=notices)
     return faceted_list(request, f, "policies/notice_list.html", per_page=NOTICES_PER_PAGE)
 
