@@ -16,6 +16,8 @@ HAN = HAN_CHARACTER
 PAGES = [
     "/",
     "/policies/",
+    "/policies/?level=national&issuer=miit&doc_type=notice&year=2020&validity=unknown",
+    "/policies/?sort=-published&level=county",
     "/policies/notices/gxmd-2020-14/",
     "/policies/measures/",
     "/policies/measures/?q=贷款&topic=credit",
