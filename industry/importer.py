@@ -84,6 +84,8 @@ class Vocabulary:
 
     @classmethod
     def from_database(cls) -> "Vocabulary":
+        # Imported here, so that the importer itself runs on plain text without Django
+        # set up (bench/import_accuracy.py, the tests).
         from industry.models import ActionKind, Indicator, Product
 
         def terms(model, with_aliases=True, extra=None):
@@ -105,7 +107,7 @@ class Vocabulary:
 
 
 @dataclass
-class Warning:
+class Problem:
     message: str
     line: int | None = None
 
@@ -186,7 +188,7 @@ class ArticleProposal:
     sections: list[ProposedSection] = field(default_factory=list)
     figures: list[ProposedFigure] = field(default_factory=list)
     actions: list[ProposedAction] = field(default_factory=list)
-    warnings: list[Warning] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
     roles: dict[int, str] = field(default_factory=dict)
 
     @property
@@ -201,7 +203,7 @@ class ArticleProposal:
         return int(years[0]) if years else None
 
     def warn(self, message: str, line: int | None = None) -> None:
-        self.warnings.append(Warning(message, line))
+        self.warnings.append(Problem(message, line))
 
     def mark(self, lines: list[int], role: str) -> None:
         for number in lines:
@@ -479,7 +481,8 @@ def propose_actions(proposal, section, paragraph, vocabulary: Vocabulary) -> Non
             if number is None or sentence[match.end() : match.end() + 1] in ("月", "日"):
                 continue
             start = clause_start(sentence, match.start())
-            clause = sentence[start : sentence.find("，", match.end()) % (len(sentence) + 1)]
+            end = sentence.find("，", match.end())
+            clause = sentence[start : end if end >= 0 else len(sentence)]
             proposal.actions.append(
                 ProposedAction(
                     section.position,

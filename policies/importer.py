@@ -75,13 +75,15 @@ class KnownIssuer:
 
     @classmethod
     def from_database(cls) -> list["KnownIssuer"]:
+        # Imported here, so that the importer itself runs on plain text without Django
+        # set up (bench/import_accuracy.py, the tests).
         from policies.models import Issuer
 
         return [cls(i.name, tuple(i.names()), i.level) for i in Issuer.objects.all()]
 
 
 @dataclass
-class Warning:
+class Problem:
     message: str
     line: int | None = None
 
@@ -127,7 +129,7 @@ class NoticeProposal:
     abridged_note: str = ""
     headings: list[ProposedHeading] = field(default_factory=list)
     measures: list[ProposedMeasure] = field(default_factory=list)
-    warnings: list[Warning] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
     # What each line became (for the preview), and the lines that became nothing.
     roles: dict[int, str] = field(default_factory=dict)
 
@@ -136,7 +138,7 @@ class NoticeProposal:
         return [line for line in self.lines if line.number not in self.roles]
 
     def warn(self, message: str, line: int | None = None) -> None:
-        self.warnings.append(Warning(message, line))
+        self.warnings.append(Problem(message, line))
 
     def mark(self, block: Block, role: str) -> None:
         for number in block.lines:
