@@ -38,7 +38,7 @@ from industry.models import (
     Product,
     Section,
 )
-from policies.models import Heading, Measure, Notice, Region, TargetGroup, Topic
+from policies.models import Heading, Level, Measure, Notice, Region, TargetGroup, Topic
 
 SLUG_PREFIX = "synthetic-"
 BATCH = 2000
@@ -122,7 +122,10 @@ def generate(rng: random.Random, count: int, real: list[Measure], progress: Prog
                     doc_number=f"合成〔{2000 + n % 25}〕{n}号",
                     title=f"关于支持中小企业发展的合成通知（第{n}号）",
                     title_en=f"Synthetic notice no. {n} on supporting SMEs",
+                    status=Notice.Status.PUBLISHED,
                     issuing_body="合成数据",
+                    level=Level.NATIONAL,
+                    doc_type=Notice.DocType.NOTICE,
                     issued_on=date(2000, 1, 1) + timedelta(days=n % 9000),
                     addressees="各测试单位",
                     preamble=draw(rng, sentences, weights, 1)[0],
@@ -218,6 +221,7 @@ def generate_industry(rng: random.Random, count: int, progress: Progress) -> Non
                 Article(
                     slug=f"{SLUG_PREFIX}{n}",
                     column=Article.Column.INDUSTRY_NEWS,
+                    status=Article.Status.PUBLISHED,
                     position=first_position + n,
                     title=f"合成行业分析（第{n}号）",
                     author="合成数据",

@@ -98,6 +98,62 @@ def bump_version(sender, instance, raw, **kwargs):
         instance.version = current if raw else current + 1
 
 
+class PublishableQuerySet(models.QuerySet):
+    def published(self):
+        """What the public sees: records an editor has published, not drafts."""
+        return self.filter(status=Publishable.Status.PUBLISHED)
+
+    def drafts(self):
+        return self.filter(status=Publishable.Status.DRAFT)
+
+
+class PublicationStatus(models.TextChoices):
+    DRAFT = "draft", _("草稿")
+    PUBLISHED = "published", _("已发布")
+
+
+class Publishable(models.Model):
+    """A record that starts as a draft, seen only in the admin (and previewed there by
+    staff), until an editor publishes it. Records that belong to it (a notice's measures,
+    an article's paragraphs) are public when it is: their querysets' `published()` says so,
+    and their search text stays out of the index until then (see Searchable.is_public)."""
+
+    Status = PublicationStatus
+
+    status = models.CharField(
+        _("发布状态"),
+        max_length=20,
+        choices=Status.choices,
+        default=Status.DRAFT,
+        help_text=_("草稿只有后台用户看得到（可在网站上预览）；发布后公众才能看到、检索和导出。"),
+    )
+
+    class Meta:
+        abstract = True
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=PublicationStatus.values),
+                name="%(app_label)s_%(class)s_status_known",
+            )
+        ]
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == self.Status.PUBLISHED
+
+    def visible_to(self, user) -> bool:
+        """Whether this user may see the record's pages: anyone once it is published; a
+        draft only staff who may view it in the admin (a preview)."""
+        if self.is_published:
+            return True
+        opts = self._meta
+        return (
+            user.is_active
+            and user.is_staff
+            and user.has_perm(f"{opts.app_label}.view_{opts.model_name}")
+        )
+
+
 class Term(Versioned):
     """A word of the knowledge base's vocabulary (a product, an indicator, a kind of
     action, a classification): Chinese name, editorial English name, an editor's
@@ -187,8 +243,14 @@ class Searchable(models.Model):
     def search_document(self) -> tuple[str, str]:
         raise NotImplementedError
 
+    def is_public(self) -> bool:
+        """Whether the public may find this record. A draft's records are kept out of the
+        index (their token streams stay empty) until it is published, so no search, count
+        or export can show them, and no search statement has to filter them out."""
+        return True
+
     def refresh_search(self) -> None:
-        title, body = self.search_document()
+        title, body = self.search_document() if self.is_public() else ("", "")
         self.search_title, self.search_body = analyze(title), analyze(body)
 
     def names_of(self, lookup: str, *fields: str) -> list[str]:

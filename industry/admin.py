@@ -1,8 +1,24 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import KnowledgeAdmin, TermAdmin, VersionLockMixin
+from core.forms import SourceForm
+from core.importing import Unreadable
+from industry.forms import (
+    ActionFormSet,
+    FigureFormSet,
+    ImportedArticleForm,
+    ParagraphFormSet,
+    SectionFormSet,
+    proposal_initial,
+)
+from industry.importer import Vocabulary, propose_article
 from industry.models import (
     Action,
     ActionKind,
@@ -15,6 +31,7 @@ from industry.models import (
     Product,
     Section,
 )
+from industry.services import article_import, article_set_status
 
 FIGURE_FIELDS = [
     "number",
@@ -57,12 +74,133 @@ class SectionInline(VersionLockMixin, admin.TabularInline):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
+IMPORT_FORMSETS = {
+    "sections": SectionFormSet,
+    "paragraphs": ParagraphFormSet,
+    "figures": FigureFormSet,
+    "actions": ActionFormSet,
+}
+
+
 @admin.register(Article)
 class ArticleAdmin(KnowledgeAdmin):
-    list_display = ["title", "column", "author", "position"]
-    list_filter = ["column"]
+    list_display = ["title", "status", "column", "author", "position"]
+    list_filter = ["status", "column"]
     search_fields = ["title", "author"]
     inlines = [SectionInline]
+    actions = ["publish", "withdraw"]
+    change_list_template = "admin/industry/article/change_list.html"
+
+    @admin.action(description="发布所选文章（公众可见）", permissions=["change"])
+    def publish(self, request, queryset):
+        changed = article_set_status(
+            articles=queryset, status=Article.Status.PUBLISHED, user=request.user
+        )
+        self.message_user(request, f"已发布 {changed} 篇文章。", messages.SUCCESS)
+
+    @admin.action(description="把所选文章撤回为草稿（公众不可见）", permissions=["change"])
+    def withdraw(self, request, queryset):
+        changed = article_set_status(
+            articles=queryset, status=Article.Status.DRAFT, user=request.user
+        )
+        self.message_user(request, f"已把 {changed} 篇文章撤回为草稿。", messages.SUCCESS)
+
+    def get_urls(self):
+        return [
+            path(
+                "import/",
+                self.admin_site.admin_view(self.import_view),
+                name="industry_article_import",
+            ),
+            *super().get_urls(),
+        ]
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        """从文本导入: paste or upload an article; accept or reject each proposed figure."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        if request.method == "POST" and request.POST.get("step") == "confirm":
+            return self.confirm_import(request)
+        source = SourceForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and source.is_valid():
+            text, name = source.cleaned_data["source_text"], source.cleaned_data["source_name"]
+            try:
+                proposal = propose_article(text, Vocabulary.from_database())
+            except Unreadable as exc:
+                source.add_error(None, str(exc))
+            else:
+                initial = proposal_initial(proposal, text, name)
+                form = ImportedArticleForm(initial=initial["article"], prefix="article")
+                formsets = {
+                    prefix: formset(initial=initial[prefix], prefix=prefix)
+                    for prefix, formset in IMPORT_FORMSETS.items()
+                }
+                return self.render_preview(request, proposal, form, formsets)
+        return self.render_import(request, {"source": source})
+
+    def confirm_import(self, request: HttpRequest) -> HttpResponse:
+        form = ImportedArticleForm(request.POST, prefix="article")
+        try:
+            text = request.POST.get("article-source_text", "")
+            proposal = propose_article(text, Vocabulary.from_database())
+        except Unreadable as exc:
+            messages.error(request, f"没有导入：{exc}")
+            return redirect("admin:industry_article_import")
+        formsets = {
+            prefix: formset(request.POST, prefix=prefix)
+            for prefix, formset in IMPORT_FORMSETS.items()
+        }
+        if form.is_valid() and all(f.is_valid() for f in formsets.values()):
+            accepted = {
+                prefix: [f.cleaned_data for f in formsets[prefix] if f.cleaned_data["accept"]]
+                for prefix in ("figures", "actions")
+            }
+            try:
+                article = article_import(
+                    article=form.cleaned_data,
+                    sections=[f.cleaned_data for f in formsets["sections"]],
+                    paragraphs=[f.cleaned_data for f in formsets["paragraphs"]],
+                    user=request.user,
+                    source_name=form.cleaned_data["source_name"],
+                    **accepted,
+                )
+            except ValidationError as exc:
+                messages.error(request, f"没有导入：{'；'.join(exc.messages)}")
+            else:
+                messages.success(
+                    request,
+                    f"已导入草稿“{article}”：{len(formsets['sections'].forms)} 个部分、"
+                    f"{len(formsets['paragraphs'].forms)} 段、{len(accepted['figures'])} 项数据、"
+                    f"{len(accepted['actions'])} 项企业行动。公众看不到草稿；核对后请发布。",
+                )
+                return redirect("admin:industry_article_change", article.pk)
+        return self.render_preview(request, proposal, form, formsets)
+
+    def render_preview(self, request, proposal, form, formsets):
+        return self.render_import(
+            request,
+            {
+                "proposal": proposal,
+                "form": form,
+                **formsets,
+                "source_lines": [
+                    (line, proposal.roles.get(line.number)) for line in proposal.lines
+                ],
+                "duplicate": Article.objects.filter(title=proposal.title).first(),
+            },
+        )
+
+    def render_import(self, request, context: dict) -> TemplateResponse:
+        return TemplateResponse(
+            request,
+            "admin/industry/article/import.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": "从文本导入文章",
+                **context,
+            },
+        )
 
 
 class ParagraphInline(VersionLockMixin, admin.StackedInline):

@@ -10,4 +10,16 @@ class IndustryConfig(AppConfig):
     # links actions to policy measures, so it loads after the policies app's.
     knowledge_base = True
     seed_fixture = "industry.json"
-    editor_models = ["figure", "company", "action", "product", "indicator", "actionkind", "place"]
+    # Editors import articles, correct the drafts and publish them (see README).
+    editor_models = [
+        "article",
+        "section",
+        "paragraph",
+        "figure",
+        "company",
+        "action",
+        "product",
+        "indicator",
+        "actionkind",
+        "place",
+    ]

@@ -27,7 +27,7 @@ class StableOrderingFilter(django_filters.OrderingFilter):
 
 
 def year_choices():
-    return [(year, _("{year}年").format(year=year)) for year in Figure.objects.years()]
+    return [(year, _("{year}年").format(year=year)) for year in Figure.objects.published().years()]
 
 
 class FigureFilter(FacetedFilterSet):
@@ -50,7 +50,7 @@ class FigureFilter(FacetedFilterSet):
     )
     section = django_filters.ModelChoiceFilter(
         label=_("文章部分"),
-        queryset=Section.objects.select_related("parent"),
+        queryset=Section.objects.published().select_related("parent"),
         empty_label=_("全部部分"),
         widget=BilingualSelect,
     )

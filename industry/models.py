@@ -11,18 +11,29 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Count, Q, Sum
+from django.db.models.signals import post_save, pre_save
+from django.dispatch import receiver
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from core.models import NaturalKeyManager, Searchable, SearchableQuerySet, Term, Versioned
+from core.models import (
+    NaturalKeyManager,
+    Publishable,
+    PublishableQuerySet,
+    Searchable,
+    SearchableQuerySet,
+    Term,
+    Versioned,
+)
 from policies.models import Measure
 
 # A number as the bulletin prints it: digits with an optional decimal part, no sign.
 PRINTED_NUMBER = RegexValidator(r"^\d+(\.\d+)?$", _("请照原文填写数字，例如 4380、6270.8。"))
 APPROXIMATE_QUALIFIERS = {"约", "近"}
+PUBLISHED = Publishable.Status.PUBLISHED
 
 
-class Article(Versioned):
+class Article(Publishable, Versioned):
     class Column(models.TextChoices):
         INDUSTRY_NEWS = "行业资讯", _("行业资讯")
         EPIDEMIC = "抗击疫情", _("抗击疫情")
@@ -50,16 +61,24 @@ class Article(Versioned):
         help_text=_("本库所据的刊物及栏目（编者说明）。"),
     )
 
+    objects = NaturalKeyManager.from_queryset(PublishableQuerySet)()
+
     class Meta:
         verbose_name = _("文章")
         verbose_name_plural = _("文章")
         ordering = ["position"]
+        constraints = [*Publishable.Meta.constraints]
 
     def __str__(self) -> str:
         return self.title
 
     def get_absolute_url(self) -> str:
         return reverse("industry:article-detail", args=[self.slug])
+
+
+class SectionQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(article__status=PUBLISHED)
 
 
 class Section(Versioned):
@@ -110,6 +129,8 @@ class Section(Versioned):
         blank=True,
         help_text=_("编者对原文编排的说明（例如编号重复），页面上标为编者注。"),
     )
+
+    objects = NaturalKeyManager.from_queryset(SectionQuerySet)()
 
     natural_key_fields = ("article__slug", "anchor")
 
@@ -162,6 +183,11 @@ class Section(Versioned):
         return f"{self.article.get_absolute_url()}#{self.anchor}"
 
 
+class ParagraphQuerySet(SearchableQuerySet):
+    def published(self):
+        return self.filter(section__article__status=PUBLISHED)
+
+
 class Paragraph(Searchable, Versioned):
     section = models.ForeignKey(
         Section,
@@ -172,7 +198,7 @@ class Paragraph(Searchable, Versioned):
     position = models.PositiveSmallIntegerField(_("次序"))
     text = models.TextField(_("正文"), help_text=_("一个自然段，照原文逐字录入。"))
 
-    objects = NaturalKeyManager.from_queryset(SearchableQuerySet)()
+    objects = NaturalKeyManager.from_queryset(ParagraphQuerySet)()
 
     natural_key_fields = ("section__article__slug", "section__anchor", "position")
     search_related = ("section__article",)
@@ -197,6 +223,9 @@ class Paragraph(Searchable, Versioned):
     def search_document(self) -> tuple[str, str]:
         """The section's heading; the text, then the article's title."""
         return self.section.printed_heading, f"{self.text}\n{self.section.article.title}"
+
+    def is_public(self) -> bool:
+        return self.section.article.is_published
 
     @property
     def anchor(self) -> str:
@@ -241,6 +270,14 @@ class Indicator(Term):
         unique=True,
         help_text=_("编者推算按此标识识别指标（例如 capacity、output），请勿修改。"),
     )
+    aliases = models.CharField(
+        _("原文中的其他写法"),
+        max_length=100,
+        blank=True,
+        help_text=_(
+            "原文说这个指标的其他词语，以顿号分隔，例如 产能、总产能；导入文章时据此猜测指标。"
+        ),
+    )
 
     class Meta(Term.Meta):
         verbose_name = _("指标")
@@ -255,6 +292,10 @@ class FigureQuerySet(SearchableQuerySet):
         "paragraph__search_title",
         "paragraph__search_body",
     )
+
+    def published(self):
+        """The figures of published articles: what every public page, count and export reads."""
+        return self.filter(section__article__status=PUBLISHED)
 
     def with_context(self):
         """What a figure row shows and links to, without a query per row."""
@@ -292,6 +333,8 @@ class Figure(Searchable, Versioned):
         WAN_TONNES = "万吨", _("万吨")
         ENTERPRISES = "家", _("家")
         PERCENT = "%", _("%")
+        TONNES = "吨", _("吨")
+        TEN_THOUSAND_YUAN = "万元", _("万元")
 
     class Direction(models.TextChoices):
         UP = "up", _("增加")
@@ -430,6 +473,9 @@ class Figure(Searchable, Versioned):
         ]
         return " ".join([*names, self.breakdown]), f"{self.sentence}\n{self.period_text}"
 
+    def is_public(self) -> bool:
+        return self.section.article.is_published
+
     def clean(self):
         self._derive()
         if self.paragraph_id and self.sentence and self.sentence not in self.paragraph.text:
@@ -470,6 +516,10 @@ class Figure(Searchable, Versioned):
 
 
 class CompanyQuerySet(SearchableQuerySet):
+    def published(self):
+        """Companies told of in a published article, and those entered without a story."""
+        return self.filter(Q(story__isnull=True) | Q(story__article__status=PUBLISHED))
+
     def with_story(self):
         return self.select_related("story__article")
 
@@ -530,6 +580,9 @@ class Company(Searchable, Versioned):
     def search_document(self) -> tuple[str, str]:
         return f"{self.name} {self.aliases} {self.name_en}", f"{self.province} {self.city}"
 
+    def is_public(self) -> bool:
+        return self.story is None or self.story.article.is_published
+
     def get_absolute_url(self) -> str:
         return reverse("industry:company-detail", args=[self.slug])
 
@@ -565,6 +618,9 @@ class Place(Versioned):
 
 
 class ActionQuerySet(SearchableQuerySet):
+    def published(self):
+        return self.filter(paragraph__section__article__status=PUBLISHED)
+
     def with_company(self):
         """What a row naming the company needs (the measure page prefetches this)."""
         return self.select_related("company", "kind")
@@ -574,7 +630,7 @@ class ActionQuerySet(SearchableQuerySet):
             "company", "kind", "paragraph__section__article"
         ).prefetch_related(
             "places",
-            models.Prefetch("measures", queryset=Measure.objects.with_context()),
+            models.Prefetch("measures", queryset=Measure.objects.published().with_context()),
         )
 
     def totals_by_kind(self):
@@ -681,7 +737,7 @@ class Action(Searchable, Versioned):
     objects = NaturalKeyManager.from_queryset(ActionQuerySet)()
 
     natural_key_fields = ("company__slug", "position")
-    search_related = ("company", "kind")
+    search_related = ("company", "kind", "paragraph__section__article")
     search_names = ("company", "kind", "places")
 
     class Meta:
@@ -723,6 +779,9 @@ class Action(Searchable, Versioned):
             ),
         )
 
+    def is_public(self) -> bool:
+        return self.paragraph.section.article.is_published
+
     @property
     def is_approximate(self) -> bool:
         return self.quantity_qualifier in APPROXIMATE_QUALIFIERS
@@ -740,3 +799,30 @@ class Action(Searchable, Versioned):
 
     def get_absolute_url(self) -> str:
         return f"{self.company.get_absolute_url()}#{self.anchor}"
+
+
+@receiver(pre_save, sender=Article)
+def remember_stored_status(sender, instance, **kwargs):
+    instance._stored_status = (
+        sender._base_manager.filter(pk=instance.pk).values_list("status", flat=True).first()
+        if instance.pk
+        else None
+    )
+
+
+@receiver(post_save, sender=Article)
+def reindex_on_publication(sender, instance, created, **kwargs):
+    """Publishing puts an article's paragraphs, figures, companies and actions into the
+    search index, withdrawing takes them out (see Searchable.is_public)."""
+    if created or getattr(instance, "_stored_status", None) == instance.status:
+        return
+    for model, lookup in [
+        (Paragraph, "section__article"),
+        (Figure, "section__article"),
+        (Company, "story__article"),
+        (Action, "paragraph__section__article"),
+    ]:
+        records = list(model.objects.for_search().filter(**{lookup: instance}))
+        for record in records:
+            record.refresh_search()
+        model.objects.bulk_update(records, ["search_title", "search_body"])

@@ -2,8 +2,9 @@ from dataclasses import dataclass
 
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_GET
 
 from core import exports
@@ -13,6 +14,7 @@ from industry.charts import charts_for
 from industry.derived import Analysis
 from industry.filters import FigureFilter
 from industry.models import (
+    PUBLISHED,
     Action,
     Article,
     Company,
@@ -21,6 +23,7 @@ from industry.models import (
     Product,
     Section,
 )
+from policies.models import Measure
 
 FIGURES_PER_PAGE = 50
 COMPANIES_PER_PAGE = 20
@@ -41,7 +44,7 @@ def all_checks() -> Checks:
     figure, which a page should not do on every request as the knowledge base grows."""
 
     def compute() -> Checks:
-        analysis = Analysis(Figure.objects.with_context())
+        analysis = Analysis(Figure.objects.published().with_context())
         return Checks(analysis.disagreements, analysis.agreements, analysis.flagged_numbers)
 
     return cached(["industry-checks"], compute)
@@ -63,19 +66,37 @@ def analyse_articles(figures) -> Analysis:
     return Analysis(Figure.objects.with_context().filter(paragraph__section__article__in=articles))
 
 
+def shown_to(request: HttpRequest, article: Article | None, response_for) -> HttpResponse:
+    """A page of an article's records for whoever may see it: a draft's is a 404 to the
+    public and a preview for staff, never stored by a cache or indexed."""
+    if article is not None and not article.visible_to(request.user):
+        raise Http404("No such article.")
+    response = response_for()
+    if article is not None and not article.is_published:
+        add_never_cache_headers(response)
+        response["X-Robots-Tag"] = "noindex"
+    return response
+
+
 @require_GET
 def industry_home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "industry/home.html",
         {
-            "articles": Article.objects.all(),
-            "products": Product.objects.annotate(figure_count=Count("figures")),
-            "companies": Company.objects.annotate(action_count=Count("actions"))[:HOME_COMPANIES],
+            "articles": Article.objects.published(),
+            "products": Product.objects.annotate(
+                figure_count=Count("figures", filter=Q(figures__section__article__status=PUBLISHED))
+            ),
+            "companies": Company.objects.published().annotate(
+                action_count=Count(
+                    "actions", filter=Q(actions__paragraph__section__article__status=PUBLISHED)
+                )
+            )[:HOME_COMPANIES],
             "counts": {
-                "figures": Figure.objects.count(),
-                "companies": Company.objects.count(),
-                "actions": Action.objects.count(),
+                "figures": Figure.objects.published().count(),
+                "companies": Company.objects.published().count(),
+                "actions": Action.objects.published().count(),
                 "disagreements": disagreement_count(),
             },
         },
@@ -102,12 +123,18 @@ def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
         ),
         slug=slug,
     )
-    return render(request, "industry/article_detail.html", {"article": article})
+    return shown_to(
+        request,
+        article,
+        lambda: render(request, "industry/article_detail.html", {"article": article}),
+    )
 
 
 @require_GET
 def figure_list(request: HttpRequest) -> HttpResponse:
-    f = FigureFilter(request.GET, queryset=Figure.objects.for_table().in_reading_order())
+    f = FigureFilter(
+        request.GET, queryset=Figure.objects.published().for_table().in_reading_order()
+    )
     return faceted_list(
         request,
         f,
@@ -126,15 +153,19 @@ def figure_detail(request: HttpRequest, number: int) -> HttpResponse:
         for f in analysis.figures
         if f.paragraph_id == figure.paragraph_id and f.sentence == figure.sentence
     ]
-    return render(
+    return shown_to(
         request,
-        "industry/figure_detail.html",
-        {
-            "figure": figure,
-            "derivations": analysis.for_figure(figure),
-            "figures": analysis.by_number,
-            "same_sentence": same_sentence,
-        },
+        figure.paragraph.section.article,
+        lambda: render(
+            request,
+            "industry/figure_detail.html",
+            {
+                "figure": figure,
+                "derivations": analysis.for_figure(figure),
+                "figures": analysis.by_number,
+                "same_sentence": same_sentence,
+            },
+        ),
     )
 
 
@@ -143,7 +174,11 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
     product = get_object_or_404(
         Product.objects.select_related("parent").prefetch_related("variants"), slug=slug
     )
-    family = Figure.objects.with_context().filter(Q(product=product) | Q(product__parent=product))
+    family = (
+        Figure.objects.published()
+        .with_context()
+        .filter(Q(product=product) | Q(product__parent=product))
+    )
     analysis = analyse_articles(family)
     figures = [
         f
@@ -164,15 +199,21 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_GET
 def company_list(request: HttpRequest) -> HttpResponse:
-    companies = Company.objects.with_story().prefetch_related(
-        Prefetch("actions", queryset=Action.objects.with_context().order_by("position"))
+    companies = (
+        Company.objects.published()
+        .with_story()
+        .prefetch_related(Prefetch("actions", queryset=public_actions().order_by("position")))
     )
     page = Paginator(companies, COMPANIES_PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
         "industry/company_list.html",
-        {"page": page, "totals": Action.objects.totals_by_kind()},
+        {"page": page, "totals": Action.objects.published().totals_by_kind()},
     )
+
+
+def public_actions():
+    return Action.objects.published().with_context()
 
 
 @require_GET
@@ -180,11 +221,15 @@ def company_detail(request: HttpRequest, slug: str) -> HttpResponse:
     company = get_object_or_404(
         Company.objects.with_story().prefetch_related(
             "story__paragraphs",
-            Prefetch("actions", queryset=Action.objects.with_context().order_by("position")),
+            Prefetch("actions", queryset=public_actions().order_by("position")),
         ),
         slug=slug,
     )
-    return render(request, "industry/company_detail.html", {"company": company})
+    return shown_to(
+        request,
+        company.story.article if company.story else None,
+        lambda: render(request, "industry/company_detail.html", {"company": company}),
+    )
 
 
 @require_GET
@@ -194,7 +239,9 @@ def data_notes(request: HttpRequest) -> HttpResponse:
     # One query for the figures the checks involve and those with an editor's note.
     figures = {
         f.number: f
-        for f in Figure.objects.with_context().filter(Q(number__in=involved) | ~Q(note=""))
+        for f in Figure.objects.published()
+        .with_context()
+        .filter(Q(number__in=involved) | ~Q(note=""))
     }
     return render(
         request,
@@ -205,9 +252,9 @@ def data_notes(request: HttpRequest) -> HttpResponse:
             ],
             "agreements": checks.agreements,
             "figures": figures,
-            "section_notes": Section.objects.exclude(editorial_note="").select_related(
-                "article", "parent"
-            ),
+            "section_notes": Section.objects.published()
+            .exclude(editorial_note="")
+            .select_related("article", "parent"),
             "figure_notes": [f for f in figures.values() if f.note],
         },
     )
@@ -251,7 +298,9 @@ FIGURE_COLUMNS: exports.Columns = {
 @require_GET
 def figure_export(request: HttpRequest, fmt: str) -> HttpResponse:
     """The figures table as CSV or JSON: every row of the current filter and sort."""
-    f = FigureFilter(request.GET, queryset=Figure.objects.with_context().in_reading_order())
+    f = FigureFilter(
+        request.GET, queryset=Figure.objects.published().with_context().in_reading_order()
+    )
     if not f.is_valid():
         return invalid_filter(request, "industry/figure_list.html", f)
     return exports.export(
@@ -292,8 +341,12 @@ ACTION_COLUMNS: exports.Columns = {
 def action_export(request: HttpRequest, fmt: str) -> HttpResponse:
     """Every company's actions as CSV or JSON, in the list's order."""
     actions = (
-        Action.objects.with_company()
-        .prefetch_related("places", "measures__notice")
+        Action.objects.published()
+        .with_company()
+        .prefetch_related(
+            "places",
+            Prefetch("measures", queryset=Measure.objects.published().select_related("notice")),
+        )
         .order_by("company__story__article__position", "company__story__position", "position")
     )
     return exports.export(

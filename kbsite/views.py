@@ -27,7 +27,7 @@ def home(request: HttpRequest) -> HttpResponse:
         request,
         "home.html",
         {
-            "notices": Notice.objects.all()[:5],
+            "notices": Notice.objects.published()[:5],
             # Counting a large table reads all of it: once per change of the data.
             "counts": cached(["home counts"], home_counts),
             "topics": Topic.objects.all(),
@@ -37,9 +37,9 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def home_counts() -> dict[str, int]:
     return {
-        "notices": Notice.objects.count(),
-        "headings": Heading.objects.count(),
-        "measures": Measure.objects.count(),
+        "notices": Notice.objects.published().count(),
+        "headings": Heading.objects.published().count(),
+        "measures": Measure.objects.published().count(),
         "topics": Topic.objects.count(),
     }
 

@@ -1,9 +1,28 @@
-from django.contrib import admin
+from dataclasses import dataclass
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils.html import escape
+from django.utils.safestring import SafeString
 
-from core.admin import KnowledgeAdmin, TermAdmin, VersionLockMixin
-from policies.models import Heading, Measure, Notice, Region, TargetGroup, Topic
+from core.admin import KnowledgeAdmin, TermAdmin, VersionLockMixin, text_diff
+from core.forms import SourceForm
+from core.importing import Unreadable
+from policies.forms import (
+    HeadingFormSet,
+    ImportedNoticeForm,
+    MeasureFormSet,
+    proposal_initial,
+)
+from policies.importer import KnownIssuer, NoticeProposal, propose_notice
+from policies.models import Heading, Issuer, Measure, Notice, Region, TargetGroup, Topic
+from policies.services import notice_import, notice_set_status
 
 
 class HeadingInline(VersionLockMixin, admin.TabularInline):
@@ -15,16 +34,44 @@ class HeadingInline(VersionLockMixin, admin.TabularInline):
 
 @admin.register(Notice)
 class NoticeAdmin(KnowledgeAdmin):
-    list_display = ["doc_number", "title", "issuing_body", "issued_on", "is_abridged"]
-    list_filter = ["issuing_body", "is_abridged"]
+    list_display = ["doc_number", "title", "status", "level", "doc_type", "issued_on", "validity"]
+    list_filter = ["status", "level", "doc_type", "validity", "issuers", "is_abridged"]
     search_fields = ["doc_number", "title", "preamble"]
     date_hierarchy = "issued_on"
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    autocomplete_fields = ["issuers", "validity_changed_by"]
     inlines = [HeadingInline]
+    actions = ["publish", "withdraw"]
+    change_list_template = "admin/policies/notice/change_list.html"
     fieldsets = [
+        (None, {"fields": ["status"]}),
         (
             None,
             {"fields": ["doc_number", "title", "title_en", "slug", "issuing_body", "issued_on"]},
+        ),
+        (
+            "政策库信息",
+            {
+                "fields": [
+                    "issuers",
+                    "level",
+                    "level_is_editorial",
+                    "doc_type",
+                    "doc_type_is_editorial",
+                    "published_on",
+                ]
+            },
+        ),
+        (
+            "效力（编者核实）",
+            {
+                "fields": [
+                    "validity",
+                    "validity_changed_on",
+                    "validity_changed_by",
+                    "validity_note",
+                ]
+            },
         ),
         (
             "正文",
@@ -50,6 +97,160 @@ class NoticeAdmin(KnowledgeAdmin):
             },
         ),
     ]
+
+    @admin.action(description="发布所选通知（公众可见）", permissions=["change"])
+    def publish(self, request, queryset):
+        changed = notice_set_status(
+            notices=queryset, status=Notice.Status.PUBLISHED, user=request.user
+        )
+        self.message_user(request, f"已发布 {changed} 份通知。", messages.SUCCESS)
+
+    @admin.action(description="把所选通知撤回为草稿（公众不可见）", permissions=["change"])
+    def withdraw(self, request, queryset):
+        changed = notice_set_status(notices=queryset, status=Notice.Status.DRAFT, user=request.user)
+        self.message_user(request, f"已把 {changed} 份通知撤回为草稿。", messages.SUCCESS)
+
+    def get_urls(self):
+        return [
+            path(
+                "import/",
+                self.admin_site.admin_view(self.import_view),
+                name="policies_notice_import",
+            ),
+            *super().get_urls(),
+        ]
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        """从文本导入: paste or upload a notice, correct the proposal, confirm a draft."""
+        if not (self.has_add_permission(request) and request.user.has_perm("policies.add_measure")):
+            raise PermissionDenied
+        if request.method == "POST" and request.POST.get("step") == "confirm":
+            return self.confirm_import(request)
+        source = SourceForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and source.is_valid():
+            text, name = source.cleaned_data["source_text"], source.cleaned_data["source_name"]
+            try:
+                proposal = propose_notice(text, KnownIssuer.from_database())
+            except Unreadable as exc:
+                source.add_error(None, str(exc))
+            else:
+                form = ImportedNoticeForm(
+                    initial=proposal_initial(proposal, text, name), prefix="notice"
+                )
+                headings = HeadingFormSet(
+                    initial=[vars(h) for h in proposal.headings], prefix="headings"
+                )
+                measures = MeasureFormSet(
+                    initial=[
+                        {**vars(m), "title_is_editorial": m.title_is_missing}
+                        for m in proposal.measures
+                    ],
+                    prefix="measures",
+                )
+                return self.render_preview(request, proposal, form, headings, measures)
+        return self.render_import(request, {"source": source})
+
+    def confirm_import(self, request: HttpRequest) -> HttpResponse:
+        form = ImportedNoticeForm(request.POST, prefix="notice")
+        try:
+            proposal = propose_notice(
+                request.POST.get("notice-source_text", ""), KnownIssuer.from_database()
+            )
+        except Unreadable as exc:
+            messages.error(request, f"没有导入：{exc}")
+            return redirect("admin:policies_notice_import")
+        headings = HeadingFormSet(request.POST, prefix="headings")
+        ordinals = {f.cleaned_data.get("ordinal") for f in headings if headings.is_valid()}
+        measures = MeasureFormSet(request.POST, prefix="measures", headings=ordinals)
+        if form.is_valid() and headings.is_valid() and measures.is_valid():
+            notice = notice_import(
+                notice=form.cleaned_data,
+                headings=[f.cleaned_data for f in headings],
+                measures=[f.cleaned_data for f in measures],
+                user=request.user,
+                source_name=form.cleaned_data["source_name"],
+            )
+            messages.success(
+                request,
+                f"已导入草稿“{notice}”：{len(headings.forms)} 个标题、{len(measures.forms)} 条措施。"
+                "公众看不到草稿；核对后请发布。",
+            )
+            return redirect("admin:policies_notice_change", notice.pk)
+        return self.render_preview(request, proposal, form, headings, measures)
+
+    def render_preview(self, request, proposal: NoticeProposal, form, headings, measures):
+        stored = Notice.objects.filter(doc_number=proposal.doc_number).first()
+        return self.render_import(
+            request,
+            {
+                "proposal": proposal,
+                "form": form,
+                "headings": headings,
+                "measures": measures,
+                "source_lines": [
+                    (line, proposal.roles.get(line.number)) for line in proposal.lines
+                ],
+                "duplicate": stored,
+                "differences": differences(proposal, stored) if stored else [],
+            },
+        )
+
+    def render_import(self, request, context: dict) -> TemplateResponse:
+        return TemplateResponse(
+            request,
+            "admin/policies/notice/import.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": "从文本导入通知",
+                **context,
+            },
+        )
+
+
+@dataclass
+class Difference:
+    label: str
+    stored: SafeString
+    proposed: SafeString
+
+
+def differences(proposal: NoticeProposal, stored: Notice) -> list[Difference]:
+    """What the text says differently from the notice already stored under its number."""
+    pairs = [
+        (label, str(getattr(stored, name) or ""), str(getattr(proposal, name) or ""))
+        for label, name in [
+            ("标题", "title"),
+            ("发文机关", "issuing_body"),
+            ("成文日期", "issued_on"),
+            ("主送机关", "addressees"),
+            ("导语", "preamble"),
+            ("结束语", "closing"),
+            ("落款", "signature"),
+            ("落款日期", "signature_date"),
+        ]
+    ]
+    old_headings = {h.ordinal: h.title for h in stored.headings.all()}
+    new_headings = {h.ordinal: h.title for h in proposal.headings}
+    for ordinal in sorted(old_headings.keys() | new_headings.keys()):
+        pairs.append(
+            (f"标题 {ordinal}", old_headings.get(ordinal, ""), new_headings.get(ordinal, ""))
+        )
+    old_measures = {m.number: m for m in stored.measures.all()}
+    new_measures = {m.number: m for m in proposal.measures}
+    for number in sorted(old_measures.keys() | new_measures.keys()):
+        old, new = old_measures.get(number), new_measures.get(number)
+        if not (old and new and old.title_is_editorial and not new.title):
+            pairs.append(
+                (f"第{number}条小标题", old.title if old else "", new.title if new else "")
+            )
+        pairs.append((f"第{number}条正文", old.text if old else "", new.text if new else ""))
+    found = []
+    for label, old, new in pairs:
+        if old != new:
+            old_html, new_html = text_diff(old, new) if old and new else (escape(old), escape(new))
+            found.append(Difference(label, old_html, new_html))
+    return found
 
 
 class MeasureInline(VersionLockMixin, admin.StackedInline):
@@ -110,6 +311,20 @@ class ClassificationAdmin(TermAdmin):
     @admin.display(description="措施数", ordering="measure_count")
     def measure_count(self, obj):
         return obj.measure_count
+
+
+@admin.register(Issuer)
+class IssuerAdmin(TermAdmin):
+    list_display = ["name", "name_en", "level", "aliases", "slug", "notice_count"]
+    list_filter = ["level"]
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request).annotate(notice_count=Count("notices"))
+        return queryset.order_by(*self.model._meta.ordering)
+
+    @admin.display(description="通知数", ordering="notice_count")
+    def notice_count(self, obj):
+        return obj.notice_count
 
 
 admin.site.register(Topic, ClassificationAdmin)

@@ -9,4 +9,5 @@ class PoliciesConfig(AppConfig):
     # What this app contributes to the knowledge base (see core.apps).
     knowledge_base = True
     seed_fixture = "policies.json"
-    editor_models = ["measure", "topic", "targetgroup", "region"]
+    # Editors import notices, correct the drafts and publish them (see README).
+    editor_models = ["notice", "heading", "measure", "issuer", "topic", "targetgroup", "region"]

@@ -1,12 +1,25 @@
 import django_filters
+from django.db.models import Count, F
+from django.db.models.functions import ExtractYear
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from core import find
 from core.analysis import MAX_QUERY_LENGTH
-from core.facets import FacetedFilterSet
+from core.facets import FACET_LIMIT, FacetedFilterSet
 from core.widgets import BilingualSelect
-from policies.models import Heading, Measure, Notice, Region, TargetGroup, Topic
+from policies.models import (
+    DocType,
+    Heading,
+    Issuer,
+    Level,
+    Measure,
+    Notice,
+    Region,
+    TargetGroup,
+    Topic,
+    Validity,
+)
 
 
 def choice_filter(label, empty_label, queryset, **kwargs):
@@ -22,8 +35,10 @@ class MeasureFilter(FacetedFilterSet):
         max_length=MAX_QUERY_LENGTH,
         help_text=_("在标题、正文和所属分类中查找；多个词用空格分开，例如 租金 担保。"),
     )
-    notice = choice_filter(_("通知"), _("全部通知"), Notice.objects.all(), to_field_name="slug")
-    heading = choice_filter(_("标题"), _("全部标题"), Heading.objects.all())
+    notice = choice_filter(
+        _("通知"), _("全部通知"), Notice.objects.published(), to_field_name="slug"
+    )
+    heading = choice_filter(_("标题"), _("全部标题"), Heading.objects.published())
     topic = choice_filter(
         _("政策工具/主题"),
         _("全部主题"),
@@ -66,3 +81,90 @@ class MeasureFilter(FacetedFilterSet):
         if name == "heading":  # in the notice's own order
             return (obj.notice_id, obj.ordinal)
         return super().facet_sort_key(name, obj, count)
+
+
+def year_label(year) -> str:
+    return _("{year}年").format(year=year)
+
+
+def notice_years():
+    years = Notice.objects.published().dates("issued_on", "year", order="DESC")
+    return [(str(day.year), year_label(day.year)) for day in years]
+
+
+SORTS = {
+    "issued": ("issued_on", "doc_number"),
+    "-published": (F("published_on").desc(nulls_last=True), "-issued_on", "doc_number"),
+    "published": (F("published_on").asc(nulls_last=True), "issued_on", "doc_number"),
+}
+
+
+class NoticeFilter(FacetedFilterSet):
+    """The notice list, filed as a policy library files documents."""
+
+    level = django_filters.ChoiceFilter(
+        label=_("层级"), choices=Level.choices, empty_label=_("全部层级")
+    )
+    issuer = choice_filter(
+        _("发文机关"),
+        _("全部发文机关"),
+        Issuer.objects.all(),
+        field_name="issuers",
+        to_field_name="slug",
+    )
+    doc_type = django_filters.ChoiceFilter(
+        label=_("文种"), choices=DocType.choices, empty_label=_("全部文种")
+    )
+    year = django_filters.ChoiceFilter(
+        label=_("成文年份"),
+        field_name="issued_on",
+        lookup_expr="year",
+        choices=notice_years,
+        empty_label=_("全部年份"),
+    )
+    validity = django_filters.ChoiceFilter(
+        label=_("效力"), choices=Validity.choices, empty_label=_("全部")
+    )
+    sort = django_filters.ChoiceFilter(
+        label=_("排序"),
+        choices=[
+            ("issued", _("成文日期（旧→新）")),
+            ("-published", _("发布日期（新→旧）")),
+            ("published", _("发布日期（旧→新）")),
+        ],
+        empty_label=_("成文日期（新→旧，默认）"),
+        method="sort_by",
+    )
+
+    facets = ("level", "issuer", "doc_type", "year", "validity")
+
+    class Meta:
+        model = Notice
+        fields = []
+
+    def sort_by(self, queryset, name, value):
+        return queryset.order_by(*SORTS[value])
+
+    def filter_queryset(self, queryset):
+        # What a row shows, added after filtering: the facets count notices on the plain
+        # queryset, where a join to the measures would count each notice once per measure.
+        rows = super().filter_queryset(queryset)
+        return rows.annotate(measure_count=Count("measures", distinct=True)).prefetch_related(
+            "issuers"
+        )
+
+    def facet_counts(self, name):
+        if name == "year":  # a year of the date issued: counted on the expression
+            rows = self.queryset_without(name).order_by()
+            counts = (
+                rows.annotate(issued_year=ExtractYear("issued_on"))
+                .values_list("issued_year")
+                .annotate(count=Count("pk"))
+                .order_by("-issued_year")
+            )
+            return [(str(y), str(year_label(y)), n) for y, n in counts[:FACET_LIMIT]]
+        counts = super().facet_counts(name)
+        if name in ("level", "doc_type", "validity"):  # in the vocabulary's own order
+            order = [str(value) for value, _label in self.filters[name].extra["choices"]]
+            counts.sort(key=lambda row: order.index(row[0]))
+        return counts

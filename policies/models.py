@@ -1,8 +1,20 @@
+from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.signals import post_save, pre_save
+from django.dispatch import receiver
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
-from core.models import NaturalKeyManager, Searchable, SearchableQuerySet, Term, Versioned
+from core.models import (
+    NaturalKeyManager,
+    Publishable,
+    PublishableQuerySet,
+    Searchable,
+    SearchableQuerySet,
+    Term,
+    Versioned,
+)
 
 CHINESE_NUMERALS = "零一二三四五六七八九十"
 
@@ -18,7 +30,89 @@ def chinese_numeral(n: int) -> str:
     return prefix + "十" + (CHINESE_NUMERALS[ones] if ones else "")
 
 
-class Notice(Versioned):
+class Level(models.TextChoices):
+    """The tier of government a document comes from, as policy libraries file it."""
+
+    NATIONAL = "national", _("国家")
+    PROVINCIAL = "provincial", _("省")
+    MUNICIPAL = "municipal", _("市")
+    COUNTY = "county", _("县")
+
+
+class Issuer(Term):
+    """An issuing body (发文机关): the vocabulary that notices are filtered by. A joint
+    notice has several."""
+
+    name_en = models.CharField(
+        "英文名称",
+        max_length=100,
+        blank=True,
+        help_text="编者所译；未译时英文页面显示中文名称。",
+    )
+    aliases = models.CharField(
+        "其他写法",
+        max_length=200,
+        blank=True,
+        help_text="原文对该机关的其他写法（简称、旧称），以顿号分隔，例如 工信部。导入时据此识别。",
+    )
+    level = models.CharField(
+        "层级",
+        max_length=20,
+        choices=Level.choices,
+        blank=True,
+        help_text="该机关所在的行政层级；导入通知时据此提出通知的层级。",
+    )
+
+    class Meta(Term.Meta):
+        verbose_name = "发文机关"
+        verbose_name_plural = "发文机关"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(level="") | Q(level__in=Level.values), name="issuer_level_known"
+            ),
+        ]
+
+    def names(self) -> list[str]:
+        """Every way the source may write this body: its name, then its aliases."""
+        return [self.name, *(a.strip() for a in self.aliases.split("、") if a.strip())]
+
+    def get_absolute_url(self) -> str:
+        return reverse("policies:notice-list") + f"?issuer={self.slug}"
+
+
+class DocType(models.TextChoices):
+    # The 公文 kinds of the Party and state rules, and the names of normative documents
+    # that support policies commonly carry.
+    NOTICE = "notice", _("通知")
+    OPINIONS = "opinions", _("意见")
+    MEASURES = "measures", _("办法")
+    POLICY_MEASURES = "policy-measures", _("措施")
+    PROVISIONS = "provisions", _("规定")
+    DETAILED_RULES = "detailed-rules", _("细则")
+    REGULATIONS = "regulations", _("条例")
+    PLAN = "plan", _("方案")
+    DECISION = "decision", _("决定")
+    ANNOUNCEMENT = "announcement", _("公告")
+    CIRCULAR = "circular", _("通告")
+    REPLY = "reply", _("批复")
+    LETTER = "letter", _("函")
+    OTHER = "other", _("其他")
+
+
+class Validity(models.TextChoices):
+    UNKNOWN = "unknown", _("未知")
+    IN_FORCE = "in-force", _("现行有效")
+    AMENDED = "amended", _("已修改")
+    REPEALED = "repealed", _("已废止")
+    EXPIRED = "expired", _("已失效")
+
+
+class Notice(Publishable, Versioned):
+    DocType = DocType
+    Validity = Validity
+    # The validities that a later date (and often a later document) brought about.
+    CHANGED = (Validity.AMENDED, Validity.REPEALED, Validity.EXPIRED)
+
     slug = models.SlugField(
         "网址标识",
         max_length=80,
@@ -35,8 +129,41 @@ class Notice(Versioned):
     title_en = models.CharField(
         "英文标题", max_length=300, blank=True, help_text="编者译，英文页面显示并标明为编者译文。"
     )
-    issuing_body = models.CharField("发文机关", max_length=200)
+    issuing_body = models.CharField(
+        "发文机关", max_length=200, help_text="照原文，联合发文以空格分隔，例如 财政部 税务总局。"
+    )
+    issuers = models.ManyToManyField(
+        Issuer,
+        related_name="notices",
+        verbose_name="发文机关（词表）",
+        help_text="原文所列的每个发文机关，用于按机关筛选。",
+    )
+    level = models.CharField(
+        "层级", max_length=20, choices=Level.choices, help_text="发文机关的行政层级。"
+    )
+    level_is_editorial = models.BooleanField(
+        "层级为编者判断",
+        default=False,
+        help_text="原文（发文机关、文号）看不出层级、由编者判断时勾选，页面上会标明。",
+    )
+    doc_type = models.CharField(
+        "文种",
+        max_length=20,
+        choices=DocType.choices,
+        help_text="标题末尾的文种，例如 通知、意见、办法。",
+    )
+    doc_type_is_editorial = models.BooleanField(
+        "文种为编者判断",
+        default=False,
+        help_text="标题没有写明文种、由编者判断时勾选，页面上会标明。",
+    )
     issued_on = models.DateField("成文日期")
+    published_on = models.DateField(
+        "发布日期",
+        null=True,
+        blank=True,
+        help_text="发文机关公开发布之日（例如政府网站所注）。原文不载，由编者据官方发布录入；不知则留空。",
+    )
     addressees = models.TextField("主送机关", help_text="通知开头的主送对象，照原文。")
     preamble = models.TextField("导语", help_text="主送机关之后、第一个标题之前的段落，照原文。")
     closing = models.TextField("结束语", blank=True, help_text="最后一条措施之后的段落，照原文。")
@@ -61,6 +188,34 @@ class Notice(Versioned):
         help_text="本库所据的刊物及栏目（编者说明），例如 行业简报“政策信息”栏目。",
     )
     official_url = models.URLField("官方全文网址", blank=True)
+    validity = models.CharField(
+        "效力",
+        max_length=20,
+        choices=Validity.choices,
+        default=Validity.UNKNOWN,
+        help_text="文件本身不载自己的效力：由编者据官方政策库核实后填写，页面上标为编者核实。"
+        "未核实时保持“未知”，页面照此显示。",
+    )
+    validity_changed_on = models.DateField(
+        "效力变更日期", null=True, blank=True, help_text="修改、废止或失效之日（已知时）。"
+    )
+    validity_changed_by = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="validity_changes",
+        verbose_name="变更效力的文件",
+        help_text="修改或废止本文件的通知（已收入本库时）。",
+    )
+    validity_note = models.CharField(
+        "效力说明",
+        max_length=300,
+        blank=True,
+        help_text="核实的依据；变更效力的文件未收入本库时，写它的文号和标题。",
+    )
+
+    objects = NaturalKeyManager.from_queryset(PublishableQuerySet)()
 
     class Meta:
         verbose_name = "通知"
@@ -69,12 +224,46 @@ class Notice(Versioned):
         # The home page and the notice list read the newest notices: from this index, not
         # by sorting them all.
         indexes = [models.Index(fields=["-issued_on", "doc_number"], name="notice_newest_first")]
+        constraints = [
+            *Publishable.Meta.constraints,
+            models.CheckConstraint(condition=Q(level__in=Level.values), name="notice_level_known"),
+            models.CheckConstraint(
+                condition=Q(doc_type__in=DocType.values), name="notice_doc_type_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(validity__in=Validity.values), name="notice_validity_known"
+            ),
+            # Only a document that was amended, repealed or expired has a date and a
+            # document that changed it.
+            models.CheckConstraint(
+                condition=Q(validity__in=[Validity.AMENDED, Validity.REPEALED, Validity.EXPIRED])
+                | Q(validity_changed_on__isnull=True, validity_changed_by__isnull=True),
+                name="notice_validity_change_only_when_changed",
+            ),
+            models.CheckConstraint(
+                condition=Q(published_on__isnull=True) | Q(published_on__gte=F("issued_on")),
+                name="notice_published_after_issued",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.doc_number
 
+    def clean(self):
+        if self.validity_changed_by_id and self.validity_changed_by_id == self.pk:
+            raise ValidationError({"validity_changed_by": "一个文件不能变更它自己的效力。"})
+
+    @property
+    def validity_is_known(self) -> bool:
+        return self.validity != self.Validity.UNKNOWN
+
     def get_absolute_url(self) -> str:
         return reverse("policies:notice-detail", args=[self.slug])
+
+
+class HeadingQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(notice__status=Publishable.Status.PUBLISHED)
 
 
 class Heading(Versioned):
@@ -88,6 +277,8 @@ class Heading(Versioned):
     title_en = models.CharField(
         "英文标题", max_length=200, blank=True, help_text="编者译，英文页面显示并标明为编者译文。"
     )
+
+    objects = NaturalKeyManager.from_queryset(HeadingQuerySet)()
 
     natural_key_fields = ("notice__slug", "ordinal")
 
@@ -157,6 +348,10 @@ class Region(Classification):
 
 
 class MeasureQuerySet(SearchableQuerySet):
+    def published(self):
+        """The measures of published notices: what every public page, count and export reads."""
+        return self.filter(notice__status=Publishable.Status.PUBLISHED)
+
     def in_reading_order(self):
         # Notices in the order they were added, measures by number: the (notice, number)
         # unique index serves this order, so a page costs the same at any size.
@@ -260,6 +455,9 @@ class Measure(Searchable, Versioned):
         ]
         return f"{self.title} {self.title_en}", "\n".join([self.text, *names])
 
+    def is_public(self) -> bool:
+        return self.notice.is_published
+
     @property
     def anchor(self) -> str:
         return f"measure-{self.number}"
@@ -299,3 +497,25 @@ class Measure(Searchable, Versioned):
 
     def get_notice_url(self) -> str:
         return f"{self.notice.get_absolute_url()}#{self.anchor}"
+
+
+@receiver(pre_save, sender=Notice)
+def remember_stored_status(sender, instance, **kwargs):
+    instance._stored_status = (
+        sender._base_manager.filter(pk=instance.pk).values_list("status", flat=True).first()
+        if instance.pk
+        else None
+    )
+
+
+@receiver(post_save, sender=Notice)
+def reindex_on_publication(sender, instance, created, **kwargs):
+    """Publishing puts a notice's measures into the search index, withdrawing takes them
+    out (see Searchable.is_public); raw saves too, since a revert from history is one."""
+    if created or getattr(instance, "_stored_status", None) == instance.status:
+        return
+    measures = list(instance.measures.all())
+    for measure in measures:
+        measure.notice = instance
+        measure.refresh_search()
+    Measure.objects.bulk_update(measures, ["search_title", "search_body"])

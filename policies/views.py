@@ -1,45 +1,62 @@
-from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch
-from django.http import HttpRequest, HttpResponse
+from django.db.models import Prefetch
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_GET
 
 from core import exports
 from core.facets import faceted_list, invalid_filter
-from policies.filters import MeasureFilter
+from policies.filters import MeasureFilter, NoticeFilter
 from policies.models import Heading, Measure, Notice
 
 MEASURES_PER_PAGE = 20
+NOTICES_PER_PAGE = 20
+
+
+def shown_to(request: HttpRequest, notice: Notice, response_for) -> HttpResponse:
+    """A page of a notice for whoever may see it: a draft is a 404 to the public and a
+    preview for staff, never stored by a cache or indexed."""
+    if not notice.visible_to(request.user):
+        raise Http404("No such notice.")
+    response = response_for()
+    if not notice.is_published:
+        add_never_cache_headers(response)
+        response["X-Robots-Tag"] = "noindex"
+    return response
 
 
 @require_GET
 def notice_list(request: HttpRequest) -> HttpResponse:
-    notices = Notice.objects.annotate(measure_count=Count("measures")).order_by(
-        *Notice._meta.ordering
-    )
-    page = Paginator(notices, 50).get_page(request.GET.get("page"))
-    return render(request, "policies/notice_list.html", {"page": page})
+    # Ordered explicitly: the measure count it is annotated with drops Meta.ordering.
+    notices = Notice.objects.published().order_by(*Notice._meta.ordering)
+    f = NoticeFilter(request.GET, queryset=notices)
+    return faceted_list(request, f, "policies/notice_list.html", per_page=NOTICES_PER_PAGE)
 
 
 @require_GET
 def notice_detail(request: HttpRequest, slug: str) -> HttpResponse:
     notice = get_object_or_404(
-        Notice.objects.prefetch_related(
+        Notice.objects.select_related("validity_changed_by").prefetch_related(
+            "issuers",
             Prefetch(
                 "headings",
                 queryset=Heading.objects.prefetch_related(
                     Prefetch("measures", queryset=Measure.objects.select_related("notice"))
                 ),
-            )
+            ),
         ),
         slug=slug,
     )
-    return render(request, "policies/notice_detail.html", {"notice": notice})
+    return shown_to(
+        request,
+        notice,
+        lambda: render(request, "policies/notice_detail.html", {"notice": notice}),
+    )
 
 
 @require_GET
 def measure_list(request: HttpRequest) -> HttpResponse:
-    f = MeasureFilter(request.GET, queryset=Measure.objects.with_context().in_reading_order())
+    f = MeasureFilter(request.GET, queryset=public_measures().in_reading_order())
     return faceted_list(
         request,
         f,
@@ -49,27 +66,38 @@ def measure_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def public_measures():
+    return Measure.objects.published().with_context()
+
+
+def related_actions() -> Prefetch:
+    """A measure's company actions that the public may see. The industry app links its
+    actions to measures; reached through the relation, so this app need not import it."""
+    actions = Measure._meta.get_field("industry_actions").related_model.objects
+    return Prefetch("industry_actions", queryset=actions.published().with_company())
+
+
 @require_GET
 def measure_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     measure = get_object_or_404(
-        Measure.objects.with_context().prefetch_related(
-            "topics",
-            "target_groups",
-            "regions",
-            "industry_actions__company",
-            "industry_actions__kind",
-        ),
+        Measure.objects.with_context()
+        .select_related("notice__validity_changed_by")
+        .prefetch_related("topics", "target_groups", "regions", related_actions()),
         notice__slug=slug,
         number=number,
     )
-    return render(
+    return shown_to(
         request,
-        "policies/measure_detail.html",
-        {
-            "measure": measure,
-            "previous": measure.neighbour(before=True),
-            "next": measure.neighbour(before=False),
-        },
+        measure.notice,
+        lambda: render(
+            request,
+            "policies/measure_detail.html",
+            {
+                "measure": measure,
+                "previous": measure.neighbour(before=True),
+                "next": measure.neighbour(before=False),
+            },
+        ),
     )
 
 
@@ -110,7 +138,7 @@ MEASURE_COLUMNS: exports.Columns = {
 @require_GET
 def measure_export(request: HttpRequest, fmt: str) -> HttpResponse:
     """The measure list as CSV or JSON: every row of the current filter, streamed."""
-    f = MeasureFilter(request.GET, queryset=Measure.objects.with_context().in_reading_order())
+    f = MeasureFilter(request.GET, queryset=public_measures().in_reading_order())
     if not f.is_valid():
         return invalid_filter(request, "policies/measure_list.html", f)
 

@@ -146,6 +146,9 @@ def make_notice(empty_kb):
             "signature": "测试部",
             "signature_date": "2024年1月1日",
             "published_in": "测试刊物",
+            "level": "national",
+            "doc_type": "notice",
+            "status": "published",
             **fields,
         }
         return Notice.objects.create(slug=slug, doc_number=doc_number, **fields)

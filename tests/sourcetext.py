@@ -27,3 +27,17 @@ def normalize(text: str) -> str:
 @cache
 def normalized_source() -> str:
     return normalize(SOURCE_PATH.read_text(encoding="utf-8"))
+
+
+def source_part(first: str, last: str | None = None) -> str:
+    """The raw source (layout and all) from the line holding `first` to the line holding
+    `last` (or the end), as an editor would copy one document out of the bulletin."""
+    lines = SOURCE_PATH.read_text(encoding="utf-8").splitlines()
+    start = next(i for i, line in enumerate(lines) if first in line)
+    end = next(i for i, line in enumerate(lines) if last in line) if last else len(lines) - 1
+    return "\n".join(lines[start : end + 1]) + "\n"
+
+
+NOTICE_TEXT = ("政策信息", "（本文有删减）")
+CHLOR_ALKALI_TEXT = ("行业资讯", "PVC 市场将在持续震荡中前行。")
+CARBIDE_TEXT = ("抗击疫情", None)

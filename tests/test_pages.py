@@ -12,6 +12,8 @@ pytestmark = pytest.mark.django_db
 PAGES = {
     "/": 200,
     "/policies/": 200,
+    "/policies/?level=national&issuer=miit&doc_type=notice&year=2020&validity=unknown": 200,
+    "/policies/?sort=-published&level=county": 200,
     "/policies/notices/gxmd-2020-14/": 200,
     "/policies/measures/": 200,
     "/policies/measures/?q=贷款": 200,
@@ -23,6 +25,8 @@ PAGES = {
     "/search/": 200,
     "/search/?q=烧碱": 200,
     "/search/?q=贷款&kind=measure": 200,
+    "/search/?q=租金 鹦鹉螺": 200,
+    "/search/?q=房租": 200,
     "/accounts/login/": 200,
     "/no-such-page/": 404,
     "/industry/": 200,

@@ -42,7 +42,7 @@ def test_an_editor_can_add_figures_and_actions(member, seed):
     assert editor.get(reverse("admin:policies_topic_add")).status_code == 200
 
 
-def test_an_editor_cannot_delete_a_heading_or_change_a_notice(member, seed):
+def test_an_editor_cannot_delete_a_heading_or_a_notice(member, seed):
     editor = member("编辑")
     heading = Heading.objects.get(ordinal=1)
     assert (
@@ -52,10 +52,11 @@ def test_an_editor_cannot_delete_a_heading_or_change_a_notice(member, seed):
         == 403
     )
     assert Heading.objects.filter(pk=heading.pk).exists()
-    # A notice can be read, not changed.
+    # A notice can be changed (an imported draft corrected, then published), not deleted.
     response = editor.get(change_url(heading.notice))
     assert response.status_code == 200
-    assert response.context["has_change_permission"] is False
+    assert response.context["has_change_permission"] is True
+    assert response.context["has_delete_permission"] is False
 
 
 def test_an_editor_cannot_open_the_users_admin(member, seed):
