@@ -72,6 +72,7 @@ MIDDLEWARE = [
     "core.middleware.permissions_policy",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "core.middleware.private_when_login_required",  # after WhiteNoise: static files stay public
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -54,6 +54,18 @@ def test_login_required_lets_a_logged_in_account_browse(client, seed, login_requ
         assert client.get(url).status_code == 200, url
 
 
+def test_login_required_pages_are_private_to_their_account(client, seed, login_required):
+    """No shared cache may keep a page that needs an account, nor the redirect to log in."""
+    assert "private" in client.get(PAGES[0])["Cache-Control"]
+    assert "private" in client.get(reverse("login"))["Cache-Control"]
+    client.force_login(get_user_model().objects.create_user("reader", password="a-long-pass-1"))
+    for url in PAGES:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert "private" in response.get("Cache-Control", ""), url
+        assert "public" not in response.get("Cache-Control", ""), url
+
+
 def test_a_reader_logs_in_with_the_login_form(client, seed, login_required):
     get_user_model().objects.create_user("reader", password="a-long-passphrase-1")
     response = client.post(
