@@ -72,6 +72,7 @@ bench: install
 	HYPOTHESIS_PROFILE=bench $(BIN)/python -m pytest tests/test_hostile.py -q
 
 # Mixed load through nginx to gunicorn on PostgreSQL: slow-header clients, then a 10 s
-# database outage -> bench/results.md
+# database outage -> bench/results.md. LOAD_ARGS: more options (see bench/load.py --help),
+# e.g. --postgres/--cluster for a PostgreSQL cluster of its own (the outage stops it).
 load: install
-	$(BIN)/python bench/load.py
+	$(BIN)/python bench/load.py $(LOAD_ARGS)

@@ -16,6 +16,10 @@ keepalive = 5
 # Recycle workers now and then so a slow leak can never grow without bound.
 max_requests = 5000
 max_requests_jitter = 500
+# No control socket (gunicorn 25+): its default path is one per user account, so every
+# gunicorn on the machine (two app servers, the tests, the load script) would take it over
+# from the last, and `gunicornc` could stop the wrong one. Signals manage the server instead.
+control_socket_disable = True
 accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
