@@ -162,9 +162,21 @@ def test_the_proxy_tells_django_the_scheme_and_a_client_cannot_forge_it(servers)
 
 
 class Recorder(BaseHTTPRequestHandler):
+    """An upstream that records the headers it gets; /broken starts a chunked answer and
+    breaks it off, as the site does when it loses the database in the middle of an export."""
+
+    protocol_version = "HTTP/1.1"
     seen: list = []
 
     def do_GET(self):
+        if self.path == "/broken":
+            self.send_response(200)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            self.wfile.write(b"5\r\nrow 1\r\n")
+            self.wfile.flush()
+            self.close_connection = True
+            return
         self.seen.append(dict(self.headers))
         self.send_response(200)
         self.send_header("Server", "upstream/1.0")
@@ -185,16 +197,20 @@ def test_the_proxy_replaces_the_clients_forwarding_headers(servers):
     try:
         forged = {"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"}
         response = request(port, "/anything", headers={**forged, "Forwarded": "for=203.0.113.9"})
+        # A download the upstream breaks off stays broken off for the client.
+        with pytest.raises(http.client.IncompleteRead):
+            request(port, "/broken")
     finally:
         nginx.stop()
         upstream.shutdown()
     assert response.status == 200
     assert response.getheader("Server") == "nginx"  # not the upstream's
-    seen = Recorder.seen[-1]
+    seen = Recorder.seen[0]
     assert seen["X-Forwarded-For"] == "127.0.0.1"
     assert seen["X-Forwarded-Proto"] == "http"
     assert seen["Host"] == "127.0.0.1"
     assert "Forwarded" not in seen
+    assert seen["Connection"] == "close"  # a fresh connection for each request
 
 
 def test_nginx_serves_static_files_with_their_cache_lifetime(servers):
