@@ -53,11 +53,14 @@ class LockedModelForm(forms.ModelForm):
                 )
             return cleaned
         # Lock the row until this transaction (the admin's save) ends, so no other save
-        # can come between this check and ours.
+        # can come between this check and ours. Only this row: the model's default ordering
+        # may join a nullable relation (a company's story), and PostgreSQL refuses FOR
+        # UPDATE on the nullable side of an outer join.
         current = (
             type(instance)
-            ._base_manager.select_for_update()
+            ._base_manager.select_for_update(of=("self",))
             .filter(pk=instance.pk)
+            .order_by("pk")
             .values_list("version", flat=True)
             .first()
         )
