@@ -6,10 +6,11 @@ import re
 from dataclasses import dataclass
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets, quote, unquote
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
@@ -122,7 +123,24 @@ class KnowledgeAdmin(VersionLockMixin, VersionAdmin):
         kwargs.setdefault("form", LockedModelForm)
         return super().get_changelist_form(request, **kwargs)
 
+    def recover_view(self, request, version_id, extra_context=None):
+        version = get_object_or_404(Version, pk=version_id)
+        if refusal := missing_references(version):
+            messages.error(request, refusal)
+            opts = self.model._meta
+            return redirect(
+                f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_recoverlist"
+            )
+        return super().recover_view(request, version_id, extra_context)
+
     def revision_view(self, request, object_id, version_id, extra_context=None):
+        version = get_object_or_404(Version, pk=version_id, object_id=unquote(object_id))
+        if refusal := missing_references(version):
+            messages.error(request, refusal)
+            opts = self.model._meta
+            return redirect(
+                f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_history", object_id
+            )
         # The form must carry the version stored now, not the one in the old data being
         # restored, so that a revert is refused like any edit if someone saved meanwhile.
         request.kb_version_before_revert = (
@@ -164,6 +182,48 @@ class KnowledgeAdmin(VersionLockMixin, VersionAdmin):
         return super().history_view(
             request, object_id, {"version_rows": rows, **(extra_context or {})}
         )
+
+
+def missing_references(version: Version) -> SafeString | None:
+    """Why this version cannot be restored, if it refers to records that have been deleted
+    since (a measure's heading): which ones, to recover first. None when it can be."""
+    model, data = version._model, version.field_dict
+    in_revision = {
+        (v.content_type.model_class(), v.object_id)
+        for v in version.revision.version_set.select_related("content_type")
+    }
+    missing = []
+    for field in model._meta.get_fields():
+        if not (field.is_relation and getattr(field, "concrete", False)) or field.auto_created:
+            continue
+        if not (field.many_to_one or field.one_to_one or field.many_to_many):
+            continue
+        value = data.get(field.attname)
+        wanted = set(value or []) if field.many_to_many else {value} - {None}
+        related = field.related_model
+        found = set(related._base_manager.filter(pk__in=wanted).values_list("pk", flat=True))
+        for pk in wanted - found:
+            if (related, str(pk)) not in in_revision:
+                missing.append((related, pk))
+    if not missing:
+        return None
+    return format_html(
+        "没有恢复：“{}”所指的记录已被删除：{}。请先恢复这些记录，再恢复此{}。",
+        version.object_repr,
+        format_html_join("、", "{}", ((deleted_record_link(r, pk),) for r, pk in missing)),
+        model._meta.verbose_name,
+    )
+
+
+def deleted_record_link(model, pk) -> SafeString:
+    """A deleted record by its kind and name, linked to where it can be recovered."""
+    opts = model._meta
+    deleted = Version.objects.get_deleted(model).filter(object_id=str(pk)).first()
+    name = deleted.object_repr if deleted else f"#{pk}"
+    if deleted is None or not admin.site.is_registered(model):
+        return format_html("{}“{}”", opts.verbose_name, name)
+    url = reverse(f"admin:{opts.app_label}_{opts.model_name}_recover", args=[deleted.pk])
+    return format_html('{}“<a href="{}">{}</a>”', opts.verbose_name, url, name)
 
 
 class TermAdmin(KnowledgeAdmin):

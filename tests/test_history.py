@@ -278,3 +278,38 @@ def test_a_text_too_long_to_diff_says_so(admins):
     assert len(new_html) < 200
     with translation.override("en"):
         assert "Too long to compare" in text_diff(long_text, "短")[1]
+
+
+def test_recovering_a_measure_whose_heading_was_deleted_says_to_recover_the_heading_first(
+    admins,
+):
+    alice, _ = admins
+    heading = Heading.objects.get(ordinal=3)
+    measures = list(heading.measures.all())
+    # Edited since the seed, so each one's last version is a revision of its own.
+    for obj in (heading, measures[0]):
+        data = form_data(alice, change_url(obj))
+        data["title"] += "（改）"
+        assert alice.post(change_url(obj), data).status_code == 302
+    heading.refresh_from_db()
+    for measure in measures:
+        url = reverse("admin:policies_measure_delete", args=[measure.pk])
+        assert alice.post(url, {"post": "yes"}).status_code == 302
+    url = reverse("admin:policies_heading_delete", args=[heading.pk])
+    assert alice.post(url, {"post": "yes"}).status_code == 302
+
+    deleted = Version.objects.get_deleted(Measure).get(object_id=str(measures[0].pk))
+    recover_url = reverse("admin:policies_measure_recover", args=[deleted.pk])
+    for response in (alice.get(recover_url, follow=True), alice.post(recover_url, follow=True)):
+        assert response.status_code == 200
+        assertContains(response, "已被删除")
+        assertContains(response, "请先恢复")
+        assertContains(response, str(heading))
+    assert not Measure.objects.filter(pk=measures[0].pk).exists()
+
+    # Once the heading is back, the measure can be recovered.
+    deleted_heading = Version.objects.get_deleted(Heading).get(object_id=str(heading.pk))
+    heading_url = reverse("admin:policies_heading_recover", args=[deleted_heading.pk])
+    assert alice.post(heading_url, form_data(alice, heading_url)).status_code == 302
+    assert alice.post(recover_url, form_data(alice, recover_url)).status_code == 302
+    assert Measure.objects.filter(pk=measures[0].pk).exists()
