@@ -200,6 +200,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "INFO"},
-    # django-axes logs every login at INFO; lockouts are logged at WARNING.
-    "loggers": {"axes": {"level": "WARNING"}},
+    # 403, 404 and 503 answers in one line each, without a traceback (core.outage).
+    "filters": {"expected_statuses": {"()": "core.outage.ExpectedStatusesInOneLine"}},
+    "loggers": {
+        # django-axes logs every login at INFO; lockouts are logged at WARNING.
+        "axes": {"level": "WARNING"},
+        "django.request": {"filters": ["expected_statuses"]},
+    },
 }
