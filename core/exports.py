@@ -38,7 +38,7 @@ def csv_response(rows: Iterable[dict], columns: list[str], name: str) -> Streami
     writer = csv.writer(_Line())
 
     def lines() -> Iterator[str]:
-        yield "\ufeff" + writer.writerow(columns)
+        yield "\ufeff" + writer.writerow([csv_value(column) for column in columns])
         for row in rows:
             yield writer.writerow([csv_value(row.get(column)) for column in columns])
 
@@ -47,15 +47,19 @@ def csv_response(rows: Iterable[dict], columns: list[str], name: str) -> Streami
     return response
 
 
-def csv_value(value):
-    if isinstance(value, list):
-        return "; ".join(str(v) for v in value)
+def csv_value(value) -> str:
+    """One CSV cell. Every cell, whatever it holds, passes the formula guard last."""
+    if value is None:
+        return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, str) and value[:1] in FORMULA_STARTS and not NUMBER.fullmatch(value):
+    if isinstance(value, list | tuple):
+        value = "; ".join(str(v) for v in value)
+    text = str(value)
+    if text[:1] in FORMULA_STARTS and not NUMBER.fullmatch(text):
         # Spreadsheets run a cell that starts like a formula; an apostrophe keeps it text.
-        return "'" + value
-    return "" if value is None else value
+        return "'" + text
+    return text
 
 
 def json_response(rows: Iterable[dict], name: str, meta: dict) -> StreamingHttpResponse:

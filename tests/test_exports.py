@@ -3,6 +3,9 @@ import io
 import json
 
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as settings_hypothesis
+from hypothesis import strategies as st
 from django.urls import reverse
 from django.utils import timezone
 
@@ -121,3 +124,89 @@ def test_csv_cells_that_look_like_formulas_stay_text(client, make_measures):
     assert row["title"] == '\'=HYPERLINK("http://evil.example","点我")'
     assert row["text"] == "'-7.5万吨是数字开头的正文"
     assert row["number"] == "1"
+
+
+# Every export the site offers, with a query that finds rows in each (search needs words).
+ALL_EXPORTS = [
+    ("policies:measure-export-csv", {}),
+    ("industry:figure-export-csv", {}),
+    ("industry:action-export-csv", {}),
+    ("search-export-csv", {"q": "企业"}),
+]
+
+
+def poison_every_text_field(start: str) -> None:
+    """Make every text field of every knowledge record (and the tag slugs the measure
+    export lists) start with `start`, kept unique by the row's id. A field whose database
+    rules refuse such a value (a choice, a length) keeps its value."""
+    from django.db import DatabaseError, models, transaction
+    from django.db.models.functions import Cast, Concat
+
+    from core.models import knowledge_apps
+    from policies.models import Measure
+    from policies.views import TAG_FIELDS
+
+    tag_models = {Measure._meta.get_field(field).related_model for field in TAG_FIELDS}
+    for config in knowledge_apps():
+        for model in config.get_models():
+            for field in model._meta.concrete_fields:
+                if not field.editable or not isinstance(field, models.CharField | models.TextField):
+                    continue
+                if isinstance(field, models.SlugField) and model not in tag_models:
+                    continue  # page addresses, checked by their own converters
+                value = Concat(
+                    models.Value(start), Cast("pk", models.CharField()), output_field=field
+                )
+                try:
+                    with transaction.atomic():
+                        model.objects.update(**{field.name: value})
+                except DatabaseError:
+                    pass
+
+
+@settings_hypothesis(
+    max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    start=st.sampled_from(["=", "+", "-", "@", "\t", "\r"]).flatmap(
+        lambda c: st.text(
+            alphabet=st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]), max_size=6
+        ).map(lambda rest: c + rest)
+    )
+)
+def test_no_csv_cell_of_any_export_starts_like_a_formula(client, seed, start):
+    """Property: whatever an editor types at the start of any field, no cell of any CSV
+    export (lists of places, measures and slugs included) starts like a formula."""
+    from django.db import transaction
+
+    from core.exports import FORMULA_STARTS, NUMBER
+
+    with transaction.atomic():
+        poison_every_text_field(start)
+        guarded = 0
+        for name, query in ALL_EXPORTS:
+            rows = csv_rows(client.get(reverse(name), query))
+            assert rows, name
+            for row in rows:
+                for column, cell in row.items():
+                    assert cell[:1] not in FORMULA_STARTS or NUMBER.fullmatch(cell), (
+                        name,
+                        column,
+                        cell,
+                    )
+                    guarded += cell.startswith("'" + start[0])
+        assert guarded
+        transaction.set_rollback(True)
+
+
+def test_list_cells_are_guarded(client, seed):
+    """The cells that hold a list: an action's places and measures, a measure's tags."""
+    from industry.models import Place
+
+    for place in Place.objects.all():
+        Place.objects.filter(pk=place.pk).update(
+            name=f'=HYPERLINK("http://evil.example/{place.pk}")'
+        )
+    rows = csv_rows(client.get(reverse("industry:action-export-csv")))
+    places = [r["places"] for r in rows if r["places"]]
+    assert places and all(p.startswith("'=HYPERLINK") for p in places)
