@@ -3,11 +3,11 @@ import io
 import json
 
 import pytest
+from django.urls import reverse
+from django.utils import timezone
 from hypothesis import HealthCheck, given
 from hypothesis import settings as settings_hypothesis
 from hypothesis import strategies as st
-from django.urls import reverse
-from django.utils import timezone
 
 from policies.views import MEASURE_COLUMNS
 
