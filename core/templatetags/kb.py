@@ -1,7 +1,8 @@
 from urllib.parse import urlencode
 
 from django import template
-from django.urls import translate_url
+from django.urls import NoReverseMatch, Resolver404, resolve, reverse
+from django.utils import translation
 from django.utils.html import format_html
 
 from core.analysis import best_sentence, mark
@@ -12,9 +13,26 @@ register = template.Library()
 
 @register.simple_tag(takes_context=True)
 def page_in_language(context, language: str) -> str:
-    """This page, with its query string, in another language (the language switch)."""
+    """This page, with its query string, in another language (the language switch).
+
+    Always a path on this site: the page is found by resolving its path and reversed in the
+    other language; anything that does not resolve (a 404 for `//evil.example/`, say) gets
+    that language's home page. The request's path is never echoed, so it can never be read
+    as another host."""
     request = context.get("request")  # error pages are rendered without one
-    return translate_url(request.get_full_path() if request else "/", language)
+    with translation.override(language):
+        home = reverse("home")
+        if request is None:
+            return home
+        try:
+            match = request.resolver_match or resolve(request.path_info)
+            path = reverse(match.view_name, args=match.args, kwargs=match.kwargs)
+        except (Resolver404, NoReverseMatch):
+            return home
+    if not path.startswith("/") or path.startswith(("//", "/\\")):
+        return home
+    query = request.GET.urlencode()
+    return f"{path}?{query}" if query else path
 
 
 @register.simple_tag
