@@ -7,7 +7,9 @@ DJANGO_SECRET_KEY        required (and must be strong) when debug is off
 DJANGO_ALLOWED_HOSTS     comma-separated host names (default: localhost names)
 DJANGO_HTTPS             "0" when served over plain HTTP (local runs, load tests): no SSL
                          redirect, HSTS or secure-only cookies. Default "1".
-DJANGO_BEHIND_PROXY      "1" behind a TLS-terminating proxy that sets X-Forwarded-Proto
+DJANGO_BEHIND_PROXY      how many proxies stand in front of the site, each appending to
+                         X-Forwarded-For ("1": one TLS-terminating proxy, which also sets
+                         X-Forwarded-Proto). Default "0": the headers are not trusted.
 DJANGO_HSTS_SECONDS      HSTS max-age when HTTPS is on (default one year)
 KB_LOGIN_REQUIRED        "1": every page but login and /healthz needs a logged-in account
 """
@@ -168,7 +170,15 @@ CSRF_COOKIE_SECURE = HTTPS
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if env_flag("DJANGO_BEHIND_PROXY", False):
+try:
+    TRUSTED_PROXIES = int(os.environ.get("DJANGO_BEHIND_PROXY") or 0)
+except ValueError:
+    TRUSTED_PROXIES = -1
+if TRUSTED_PROXIES < 0:
+    raise ImproperlyConfigured(
+        "DJANGO_BEHIND_PROXY must be the number of proxies in front of the site (0, 1, 2...)."
+    )
+if TRUSTED_PROXIES:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # django-csp: nothing inline, nothing from other origins.
@@ -188,9 +198,16 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # django-axes: lock out guessing at the login forms.
+# Guesses per account from one client address, and per account from all addresses
+# (core.lockout). The client's address is X-Forwarded-For's only behind trusted proxies.
 AXES_FAILURE_LIMIT = int(os.environ.get("KB_LOGIN_FAILURE_LIMIT", 5))
-AXES_COOLOFF_TIME = 0.25  # hours
+KB_LOGIN_USERNAME_FAILURE_LIMIT = int(os.environ.get("KB_LOGIN_USERNAME_FAILURE_LIMIT", 20))
+AXES_COOLOFF_TIME = 0.25  # hours, from the last failure before the lockout
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "core.lockout.LoginAttempts"
+AXES_CLIENT_IP_CALLABLE = "core.clients.client_address"
+# Guessing on during a lockout must not keep the real user out for ever.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "lockout.html"
 

@@ -144,3 +144,15 @@ def test_csrf_failure_page(seed):
     client = Client(enforce_csrf_checks=True)
     response = client.post(reverse("login"), {"username": "a", "password": "b"})
     assertContains(response, "表单已过期", status_code=403)
+
+
+def test_the_number_of_trusted_proxies_comes_from_DJANGO_BEHIND_PROXY():
+    show = "from django.conf import settings as s; print(s.TRUSTED_PROXIES)"
+    env = {"DJANGO_SECRET_KEY": STRONG_KEY}
+    result = run_manage("shell", "-c", show, env={**env, "DJANGO_BEHIND_PROXY": "2"})
+    assert result.stdout.split()[-1] == "2", result.stderr
+    result = run_manage("shell", "-c", show, env=env)
+    assert result.stdout.split()[-1] == "0", result.stderr
+    result = run_manage("check", env={**env, "DJANGO_BEHIND_PROXY": "yes"})
+    assert result.returncode != 0
+    assert "DJANGO_BEHIND_PROXY must be the number of proxies" in result.stderr
