@@ -197,6 +197,10 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# Downloads (core.exports): rows per file for anyone but staff, downloads a minute per client.
+KB_EXPORT_ROW_LIMIT = int(os.environ.get("KB_EXPORT_ROW_LIMIT", 10_000))
+KB_EXPORTS_PER_MINUTE = int(os.environ.get("KB_EXPORTS_PER_MINUTE", 10))
+
 # django-axes: lock out guessing at the login forms.
 # Guesses per account from one client address, and per account from all addresses
 # (core.lockout). The client's address is X-Forwarded-For's only behind trusted proxies.

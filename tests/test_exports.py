@@ -174,10 +174,12 @@ def poison_every_text_field(start: str) -> None:
         ).map(lambda rest: c + rest)
     )
 )
-def test_no_csv_cell_of_any_export_starts_like_a_formula(client, seed, start):
+def test_no_csv_cell_of_any_export_starts_like_a_formula(client, seed, settings, start):
     """Property: whatever an editor types at the start of any field, no cell of any CSV
     export (lists of places, measures and slugs included) starts like a formula."""
     from django.db import transaction
+
+    settings.KB_EXPORTS_PER_MINUTE = 0  # many downloads in a row (0: unthrottled)
 
     from core.exports import FORMULA_STARTS, NUMBER
 
@@ -210,3 +212,86 @@ def test_list_cells_are_guarded(client, seed):
     rows = csv_rows(client.get(reverse("industry:action-export-csv")))
     places = [r["places"] for r in rows if r["places"]]
     assert places and all(p.startswith("'=HYPERLINK") for p in places)
+
+
+def test_public_downloads_stop_at_the_row_limit_and_say_so(client, admin_client, seed, settings):
+    settings.KB_EXPORT_ROW_LIMIT = 3
+    url = reverse("policies:measure-export-csv")
+    response = client.get(url)
+    assert response["X-Row-Limit"] == "3"
+    rows = csv_rows(response)
+    assert len(rows) == 4  # three measures, then the note a spreadsheet user sees
+    assert rows[-1]["notice"].startswith("本文件只含前 3 行")
+    data = json.loads(body(client.get(reverse("policies:measure-export-json"))))
+    assert len(data["rows"]) == 3
+    assert data["truncated"] is True and data["meta"]["row_limit"] == 3
+    # The list page says so too; staff download everything, and are told nothing.
+    assert "每个文件最多 3 行" in client.get(reverse("policies:measure-list")).content.decode()
+    response = admin_client.get(url)
+    assert "X-Row-Limit" not in response
+    staff_rows = csv_rows(response)
+    assert len(staff_rows) > 3 and not staff_rows[-1]["notice"].startswith("本文件")
+    page = admin_client.get(reverse("policies:measure-list")).content.decode()
+    assert "每个文件最多" not in page
+
+
+def test_a_download_within_the_limit_is_not_marked_truncated(client, seed, settings):
+    settings.KB_EXPORT_ROW_LIMIT = 10_000
+    data = json.loads(body(client.get(reverse("policies:measure-export-json"))))
+    assert data["truncated"] is False
+    assert not csv_rows(client.get(reverse("policies:measure-export-csv")))[-1][
+        "notice"
+    ].startswith("本文件")
+
+
+def test_downloads_are_throttled_per_client(client, admin_client, seed, settings):
+    settings.KB_EXPORTS_PER_MINUTE = 2
+    url = reverse("industry:action-export-csv")
+    assert client.get(url).status_code == 200
+    assert client.get(reverse("industry:figure-export-json")).status_code == 200
+    response = client.get(url)
+    assert response.status_code == 429
+    assert 1 <= int(response["Retry-After"]) <= 60
+    assert "Content-Disposition" not in response
+    assert "下载过于频繁" in response.content.decode()
+    # Another client, and staff, still download.
+    assert client.get(url, REMOTE_ADDR="192.0.2.9").status_code == 200
+    assert admin_client.get(url).status_code == 200
+    assert admin_client.get(url).status_code == 200
+
+
+def test_a_database_outage_before_a_download_is_a_503_not_an_empty_file(seed, monkeypatch):
+    from django.db import OperationalError, connection
+    from django.test import Client
+
+    def broken(*args, **kwargs):
+        raise OperationalError("connection refused (simulated outage)")
+
+    client = Client(raise_request_exception=False)
+    monkeypatch.setattr(connection, "cursor", broken)
+    for name in ("policies:measure-export-csv", "industry:action-export-json"):
+        response = client.get(reverse(name))
+        assert response.status_code == 503, name
+        assert "Content-Disposition" not in response
+
+
+def test_losing_the_database_mid_download_breaks_the_transfer_off(client, seed, monkeypatch):
+    """The stream raises, so the server aborts the chunked response instead of ending
+    the file cleanly (a client then sees an incomplete transfer)."""
+    from django.db import OperationalError, connection
+
+    import core.exports
+
+    monkeypatch.setattr(core.exports, "CHUNK", 2)
+    response = client.get(reverse("policies:measure-export-csv"))
+    assert response.status_code == 200
+    stream = iter(response.streaming_content)
+    assert next(stream).decode().startswith("\ufeff")
+
+    def broken(*args, **kwargs):
+        raise OperationalError("connection lost (simulated outage)")
+
+    monkeypatch.setattr(connection, "cursor", broken)
+    with pytest.raises(OperationalError):
+        for _ in stream:
+            pass

@@ -1,6 +1,7 @@
 from urllib.parse import urlencode
 
 from django import template
+from django.conf import settings
 from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 from django.utils import translation
 from django.utils.html import format_html
@@ -78,3 +79,12 @@ def search_query(text: str) -> str:
 def search_only_query(word: str) -> str:
     """The query string of a search for this word alone, as typed (quoted: no other names)."""
     return urlencode({"q": f'"{word}"'})
+
+
+@register.simple_tag(takes_context=True)
+def export_row_limit(context) -> str:
+    """The most rows this visitor's downloads hold, as core.exports caps them ("": all)."""
+    request = context.get("request")
+    if request is None or request.user.is_staff:
+        return ""
+    return f"{settings.KB_EXPORT_ROW_LIMIT:,}"
