@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.utils import flatten_fieldsets, quote, unquote
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
@@ -248,3 +250,29 @@ class EquivalentTermsAdmin(KnowledgeAdmin):
 
     list_display = ["terms", "note"]
     search_fields = ["terms", "note"]
+
+
+admin.site.unregister(get_user_model())
+
+
+@admin.register(get_user_model())
+class AccountAdmin(UserAdmin):
+    """User accounts. A 管理员 manages the others' accounts and roles, but only a superuser
+    may grant or withdraw superuser status, or change (or reset the password of, or delete)
+    a superuser's account: else a 管理员 could make itself one."""
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        if not request.user.is_superuser:
+            return (*fields, "is_superuser")
+        return fields
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_delete_permission(request, obj)

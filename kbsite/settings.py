@@ -12,6 +12,9 @@ DJANGO_BEHIND_PROXY      how many proxies stand in front of the site, each appen
                          X-Forwarded-Proto). Default "0": the headers are not trusted.
 DJANGO_HSTS_SECONDS      HSTS max-age when HTTPS is on (default one year)
 KB_LOGIN_REQUIRED        "1": every page but login and /healthz needs a logged-in account
+KB_STAFF_IDLE_TIMEOUT    seconds without a request before staff are logged out (default 7200)
+DJANGO_EMAIL_HOST        SMTP server; when set, password resets by mail are offered (also
+                         DJANGO_EMAIL_PORT, _USER, _PASSWORD, _TLS, _FROM)
 """
 
 import os
@@ -80,6 +83,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "core.middleware.staff_idle_timeout",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 KB_LOGIN_REQUIRED = env_flag("KB_LOGIN_REQUIRED", False)
@@ -167,6 +171,13 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
+if HTTPS:
+    # The __Host- prefix: browsers accept these cookies only over HTTPS, for this host
+    # alone (no Domain) and the whole site, so no subdomain or plain-HTTP page can plant them.
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
+# Staff are logged out after this many seconds without a request (core.middleware).
+KB_STAFF_IDLE_TIMEOUT = int(os.environ.get("KB_STAFF_IDLE_TIMEOUT", 2 * 60 * 60))
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -196,6 +207,15 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     }
 }
+
+# Mail, for password resets: the reset pages exist only when a mail server is configured.
+EMAIL_HOST = os.environ.get("DJANGO_EMAIL_HOST", "")
+EMAIL_PORT = int(os.environ.get("DJANGO_EMAIL_PORT", 587))
+EMAIL_HOST_USER = os.environ.get("DJANGO_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("DJANGO_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = env_flag("DJANGO_EMAIL_TLS", True)
+DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_EMAIL_FROM", "webmaster@localhost")
+KB_EMAIL_CONFIGURED = bool(EMAIL_HOST)
 
 # Downloads (core.exports): rows per file for anyone but staff, downloads a minute per client.
 KB_EXPORT_ROW_LIMIT = int(os.environ.get("KB_EXPORT_ROW_LIMIT", 10_000))

@@ -208,3 +208,63 @@ def test_an_administrator_unlocks_an_account(client, seed, boss, settings):
     )
     assert response.status_code == 302
     assert admin_login(client, BOSS_PASSWORD).status_code == 302
+
+
+def test_staff_are_logged_out_after_the_idle_timeout(client, seed, settings):
+    import time
+
+    from core.middleware import LAST_SEEN
+
+    settings.KB_STAFF_IDLE_TIMEOUT = 2 * 60 * 60
+    staff = get_user_model().objects.create_user(
+        "clerk", password="a-long-passphrase-1", is_staff=True
+    )
+    client.force_login(staff)
+    assert client.get("/admin/").status_code == 200
+    assert client.session[LAST_SEEN] <= time.time()
+
+    def idle(seconds: int) -> None:
+        session = client.session
+        session[LAST_SEEN] = int(time.time()) - seconds
+        session.save()
+
+    idle(settings.KB_STAFF_IDLE_TIMEOUT - 60)  # active in time: still logged in
+    assert client.get("/admin/").status_code == 200
+    idle(settings.KB_STAFF_IDLE_TIMEOUT + 1)
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("admin:login"))
+    assert "_auth_user_id" not in client.session
+
+
+def test_readers_are_not_subject_to_the_staff_idle_timeout(client, seed):
+    from core.middleware import LAST_SEEN
+
+    reader = get_user_model().objects.create_user("reader", password="a-long-passphrase-1")
+    client.force_login(reader)
+    client.get("/")
+    assert LAST_SEEN not in client.session
+    assert "_auth_user_id" in client.session
+
+
+def test_password_resets_are_offered_only_when_mail_is_configured(client, seed, settings):
+    from django.core import mail
+
+    get_user_model().objects.create_user(
+        "reader", email="reader@example.org", password="a-long-passphrase-1"
+    )
+    reset = reverse("password_reset")
+    settings.KB_EMAIL_CONFIGURED = False
+    assert client.get(reset).status_code == 404
+    assert client.post(reset, {"email": "reader@example.org"}).status_code == 404
+    assert client.get(reverse("password_reset_done")).status_code == 404
+    assert client.get(reverse("password_reset_complete")).status_code == 404
+    assert reset not in client.get(reverse("login")).content.decode()
+    assert not mail.outbox
+
+    settings.KB_EMAIL_CONFIGURED = True
+    assert f'href="{reset}"' in client.get(reverse("login")).content.decode()
+    assert client.get(reset).status_code == 200
+    response = client.post(reset, {"email": "reader@example.org"})
+    assert response.status_code == 302
+    assert len(mail.outbox) == 1

@@ -88,3 +88,9 @@ def export_row_limit(context) -> str:
     if request is None or request.user.is_staff:
         return ""
     return f"{settings.KB_EXPORT_ROW_LIMIT:,}"
+
+
+@register.simple_tag
+def password_reset_offered() -> bool:
+    """Whether the site can mail a password reset (core.accounts)."""
+    return settings.KB_EMAIL_CONFIGURED
