@@ -49,17 +49,27 @@ def filename(what: str, extension: str, *, filtered: bool) -> str:
 
 
 class Capped:
-    """The rows, stopping after `limit` (None: all); `truncated` says whether any were left."""
+    """The rows, stopping after `limit` (None: all); `truncated` says whether any were left.
 
-    def __init__(self, rows: Iterable, limit: int | None):
+    The first row is read at once, while the view still runs: a database outage is then
+    an error page, not a 200 whose body stops after the header."""
+
+    def __init__(self, rows: Iterator, limit: int | None):
         self.rows, self.limit, self.truncated = rows, limit, False
+        self.first = list(islice(rows, 1))
 
     def __iter__(self) -> Iterator:
-        for index, row in enumerate(self.rows):
-            if index == self.limit:
-                self.truncated = True
-                return
-            yield row
+        try:
+            for index, row in enumerate(chain(self.first, self.rows)):
+                if index == self.limit:
+                    self.truncated = True
+                    return
+                yield row
+        finally:
+            # Stopped early (the limit, a client gone): close the database cursor now.
+            close = getattr(self.rows, "close", None)
+            if close:
+                close()
 
 
 def truncated_note(limit: int) -> str:
@@ -148,11 +158,8 @@ def export(
                 for column, value in columns.items()
             }
 
-    # Reach the database now, before the response starts: an outage is then a 503.
-    rest = values()
-    started = chain(list(islice(rest, 1)), rest)
     limit = row_limit(request)
-    capped = Capped(started, limit)
+    capped = Capped(values(), limit)
     if fmt == "csv":
         response = csv_response(capped, list(columns), name)
     else:

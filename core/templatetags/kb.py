@@ -4,6 +4,7 @@ from django import template
 from django.conf import settings
 from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 from django.utils import translation
+from django.utils.encoding import iri_to_uri
 from django.utils.html import format_html
 
 from core.analysis import best_sentence, mark
@@ -32,7 +33,8 @@ def page_in_language(context, language: str) -> str:
             return home
     if not path.startswith("/") or path.startswith(("//", "/\\")):
         return home
-    query = request.GET.urlencode()
+    # As get_full_path() gives it (request.GET could be refused: too many fields).
+    query = iri_to_uri(request.META.get("QUERY_STRING", ""))
     return f"{path}?{query}" if query else path
 
 
