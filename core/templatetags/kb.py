@@ -22,14 +22,17 @@ def page_in_language(context, language: str) -> str:
     that language's home page. The request's path is never echoed, so it can never be read
     as another host."""
     request = context.get("request")  # error pages are rendered without one
+    try:
+        match = request and (request.resolver_match or resolve(request.path_info))
+    except Resolver404:
+        match = None
     with translation.override(language):
         home = reverse("home")
-        if request is None:
+        if not match:
             return home
         try:
-            match = request.resolver_match or resolve(request.path_info)
             path = reverse(match.view_name, args=match.args, kwargs=match.kwargs)
-        except (Resolver404, NoReverseMatch):
+        except NoReverseMatch:
             return home
     if not path.startswith("/") or path.startswith(("//", "/\\")):
         return home
