@@ -182,12 +182,15 @@ def row_limit(request: HttpRequest) -> int | None:
     return None if request.user.is_staff else settings.KB_EXPORT_ROW_LIMIT
 
 
+clock = time.time  # the throttle's clock (tests hold it still)
+
+
 def throttled(request: HttpRequest) -> int:
     """0, or the seconds until this client may start another download (staff are not
     throttled). A fixed one-minute window per client address, counted in the cache."""
     if request.user.is_staff or not settings.KB_EXPORTS_PER_MINUTE:
         return 0
-    now = time.time()
+    now = clock()
     window = int(now // 60)
     key = f"exports:{client_address(request)}:{window}"
     cache.add(key, 0, timeout=60)
