@@ -8,7 +8,8 @@ from django import forms
 from django.contrib import admin
 from django.contrib.admin.utils import flatten_fieldsets, quote, unquote
 from django.contrib.auth import get_user_model
-from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
@@ -264,7 +265,8 @@ class AccountAdmin(UserAdmin):
     def get_readonly_fields(self, request, obj=None):
         fields = super().get_readonly_fields(request, obj)
         if not request.user.is_superuser:
-            return (*fields, "is_superuser")
+            # Roles are groups; single permissions would let a 管理员 grant what it lacks.
+            return (*fields, "is_superuser", "user_permissions")
         return fields
 
     def has_change_permission(self, request, obj=None):
@@ -276,3 +278,16 @@ class AccountAdmin(UserAdmin):
         if obj is not None and obj.is_superuser and not request.user.is_superuser:
             return False
         return super().has_delete_permission(request, obj)
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class RoleAdmin(GroupAdmin):
+    """The roles. Only a superuser changes what a group may do (migrate resets 编辑 and
+    管理员 anyway): else a 管理员 could grant itself what the role does not give."""
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        return fields if request.user.is_superuser else (*fields, "permissions")

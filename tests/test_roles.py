@@ -143,3 +143,22 @@ def test_an_administrator_still_manages_other_accounts(member, seed):
     assert administrator.post(password, data).status_code == 302
     other.refresh_from_db()
     assert other.check_password("a-new-passphrase-77")
+
+
+def test_an_administrator_cannot_grant_single_permissions_or_change_a_role(member, seed):
+    """Roles are groups: a 管理员 may put people in them, not widen what they allow."""
+    from django.contrib.auth.models import Permission
+
+    administrator = member("管理员")
+    me = get_user_model().objects.get(username="user-管理员")
+    sessions = Permission.objects.get(codename="delete_session")
+    url = reverse("admin:auth_user_change", args=[me.pk])
+    response = administrator.post(url, user_form(me, user_permissions=[sessions.pk]))
+    assert response.status_code == 302
+    assert not me.user_permissions.exists()
+    role = Group.objects.get(name="管理员")
+    before = set(role.permissions.values_list("pk", flat=True))
+    url = reverse("admin:auth_group_change", args=[role.pk])
+    response = administrator.post(url, {"name": "管理员", "permissions": [*before, sessions.pk]})
+    assert response.status_code == 302
+    assert set(role.permissions.values_list("pk", flat=True)) == before
