@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets, quote, unquote
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.shortcuts import get_object_or_404, redirect
@@ -386,3 +389,43 @@ class EquivalentTermsAdmin(KnowledgeAdmin):
 
     list_display = ["terms", "note"]
     search_fields = ["terms", "note"]
+
+
+admin.site.unregister(get_user_model())
+
+
+@admin.register(get_user_model())
+class AccountAdmin(UserAdmin):
+    """User accounts. A 管理员 manages the others' accounts and roles, but only a superuser
+    may grant or withdraw superuser status, or change (or reset the password of, or delete)
+    a superuser's account: else a 管理员 could make itself one."""
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        if not request.user.is_superuser:
+            # Roles are groups; single permissions would let a 管理员 grant what it lacks.
+            return (*fields, "is_superuser", "user_permissions")
+        return fields
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_delete_permission(request, obj)
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class RoleAdmin(GroupAdmin):
+    """The roles. Only a superuser changes what a group may do (migrate resets 编辑 and
+    管理员 anyway): else a 管理员 could grant itself what the role does not give."""
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        return fields if request.user.is_superuser else (*fields, "permissions")

@@ -4,18 +4,32 @@ Rows are streamed from the database in chunks, so memory stays flat however many
 are. CSV starts with a UTF-8 byte-order mark so that Excel and LibreOffice read the
 Chinese correctly; its column names are stable English identifiers. JSON carries the
 same fields, plus absolute links.
+
+Bounds: a download by anyone but staff holds at most KB_EXPORT_ROW_LIMIT rows (the file
+says so in a last row, or JSON's "truncated", and the X-Row-Limit header); each client
+may start KB_EXPORTS_PER_MINUTE downloads a minute. The first rows are read before the
+response starts, so a database outage is the 503 page; one mid-way raises inside the
+stream, so the server breaks the transfer off rather than end the file cleanly.
 """
 
 import csv
 import json
 import re
+import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date
+from itertools import chain, islice
 from typing import Any
 
-from django.http import HttpRequest, StreamingHttpResponse
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.clients import client_address
 
 CHUNK = 2000
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -34,36 +48,73 @@ def filename(what: str, extension: str, *, filtered: bool) -> str:
     return f"kb-{what}{'-filtered' if filtered else ''}-{today}.{extension}"
 
 
-def csv_response(rows: Iterable[dict], columns: list[str], name: str) -> StreamingHttpResponse:
+class Capped:
+    """The rows, stopping after `limit` (None: all); `truncated` says whether any were left.
+
+    The first row is read at once, while the view still runs: a database outage is then
+    an error page, not a 200 whose body stops after the header."""
+
+    def __init__(self, rows: Iterator, limit: int | None):
+        self.rows, self.limit, self.truncated = rows, limit, False
+        self.first = list(islice(rows, 1))
+
+    def __iter__(self) -> Iterator:
+        try:
+            for index, row in enumerate(chain(self.first, self.rows)):
+                if index == self.limit:
+                    self.truncated = True
+                    return
+                yield row
+        finally:
+            # Stopped early (the limit, a client gone): close the database cursor now.
+            close = getattr(self.rows, "close", None)
+            if close:
+                close()
+
+
+def truncated_note(limit: int) -> str:
+    return _(
+        "本文件只含前 %(limit)s 行：公开下载以此为限。请缩小筛选范围，或请工作人员下载全部。"
+    ) % {"limit": f"{limit:,}"}
+
+
+def csv_response(rows: Capped, columns: list[str], name: str) -> StreamingHttpResponse:
     writer = csv.writer(_Line())
 
     def lines() -> Iterator[str]:
-        yield "\ufeff" + writer.writerow(columns)
+        yield "\ufeff" + writer.writerow([csv_value(column) for column in columns])
         for row in rows:
             yield writer.writerow([csv_value(row.get(column)) for column in columns])
+        if rows.truncated:
+            # A last row a spreadsheet user sees, under the data.
+            yield writer.writerow([csv_value(truncated_note(rows.limit))])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 
 
-def csv_value(value):
-    if isinstance(value, list):
-        return "; ".join(str(v) for v in value)
+def csv_value(value) -> str:
+    """One CSV cell. Every cell, whatever it holds, passes the formula guard last."""
+    if value is None:
+        return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, str) and value[:1] in FORMULA_STARTS and not NUMBER.fullmatch(value):
+    if isinstance(value, list | tuple):
+        value = "; ".join(str(v) for v in value)
+    text = str(value)
+    if text[:1] in FORMULA_STARTS and not NUMBER.fullmatch(text):
         # Spreadsheets run a cell that starts like a formula; an apostrophe keeps it text.
-        return "'" + value
-    return "" if value is None else value
+        return "'" + text
+    return text
 
 
-def json_response(rows: Iterable[dict], name: str, meta: dict) -> StreamingHttpResponse:
+def json_response(rows: Capped, name: str, meta: dict) -> StreamingHttpResponse:
     def chunks() -> Iterator[str]:
         yield '{"meta": ' + json.dumps(meta, ensure_ascii=False, default=str) + ', "rows": ['
         for index, row in enumerate(rows):
             yield ("," if index else "") + "\n" + json.dumps(row, ensure_ascii=False, default=str)
-        yield "\n]}\n"
+        yield f'\n], "truncated": {json.dumps(rows.truncated)}}}\n'
 
     response = StreamingHttpResponse(chunks(), content_type="application/json; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
@@ -90,8 +141,13 @@ def export(
     columns: Columns,
     filtered: bool,
     filters: dict,
-) -> StreamingHttpResponse:
+) -> HttpResponse:
     """The response for one list: each of `rows` becomes a line of the `columns`."""
+    wait = throttled(request)
+    if wait:
+        response = render(request, "429.html", {"wait": wait}, status=429)
+        response["Retry-After"] = str(wait)
+        return response
     name = filename(what, fmt, filtered=filtered)
     absolute = request.build_absolute_uri
 
@@ -102,16 +158,50 @@ def export(
                 for column, value in columns.items()
             }
 
+    limit = row_limit(request)
+    capped = Capped(values(), limit)
     if fmt == "csv":
-        return csv_response(values(), list(columns), name)
-    meta = {
-        "what": what,
-        "filters": filters,
-        "generated": timezone.localtime().isoformat(timespec="seconds"),
-        "source": request.build_absolute_uri(),
-        "columns": list(columns),
-    }
-    return json_response(values(), name, meta)
+        response = csv_response(capped, list(columns), name)
+    else:
+        meta = {
+            "what": what,
+            "filters": filters,
+            "generated": timezone.localtime().isoformat(timespec="seconds"),
+            "source": request.build_absolute_uri(),
+            "columns": list(columns),
+            "row_limit": limit,
+        }
+        response = json_response(capped, name, meta)
+    if limit is not None:
+        response["X-Row-Limit"] = str(limit)
+    return response
+
+
+def row_limit(request: HttpRequest) -> int | None:
+    """How many rows this visitor may download: staff all of them."""
+    return None if request.user.is_staff else settings.KB_EXPORT_ROW_LIMIT
+
+
+clock = time.time  # the throttle's clock (tests hold it still)
+
+
+def throttled(request: HttpRequest) -> int:
+    """0, or the seconds until this client may start another download (staff are not
+    throttled). A fixed one-minute window per client address, counted in the cache."""
+    if request.user.is_staff or not settings.KB_EXPORTS_PER_MINUTE:
+        return 0
+    now = clock()
+    window = int(now // 60)
+    key = f"exports:{client_address(request)}:{window}"
+    cache.add(key, 0, timeout=60)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr: a new window
+        cache.add(key, 1, timeout=60)
+        count = 1
+    if count <= settings.KB_EXPORTS_PER_MINUTE:
+        return 0
+    return max(1, int((window + 1) * 60 - now + 0.999))
 
 
 def iso(value: date | None) -> str | None:

@@ -17,7 +17,7 @@ urlpatterns += i18n_patterns(
     path("search.json", views.site_search_export, {"fmt": "json"}, name="search-export-json"),
     path("policies/", include("policies.urls")),
     path("industry/", include("industry.urls")),
-    path("accounts/", include("django.contrib.auth.urls")),
+    path("accounts/", include("core.accounts")),
     prefix_default_language=False,
 )
 
