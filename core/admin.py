@@ -12,7 +12,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
+from django.forms.models import _get_foreign_key
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.html import escape, format_html, format_html_join
@@ -160,6 +161,22 @@ class KnowledgeAdmin(VersionLockMixin, VersionAdmin):
             obj.version = stored
         return obj
 
+    def _reversion_revisionform_view(self, request, version, template_name, extra_context=None):
+        # django-reversion restores every record saved in the same revision as this one (the
+        # seed saved them all in one), which would silently undo later edits to other
+        # records: restore only this record and the inline rows saved with it.
+        version.revision.revert = lambda delete=False: restore_record(
+            version, self.inline_models(), delete=delete
+        )
+        return super()._reversion_revisionform_view(request, version, template_name, extra_context)
+
+    def inline_models(self) -> dict:
+        """Each inline's model and the name of its key to this admin's model."""
+        return {
+            inline.model: _get_foreign_key(self.model, inline.model, inline.fk_name).attname
+            for inline in self.inlines
+        }
+
     def history_view(self, request, object_id, extra_context=None):
         opts = self.model._meta
         versions = list(
@@ -187,14 +204,30 @@ class KnowledgeAdmin(VersionLockMixin, VersionAdmin):
         )
 
 
+def restore_record(version: Version, inline_models: dict, *, delete: bool) -> None:
+    """Put back one record as this version holds it, with its inline rows as they were
+    saved in the same revision; with `delete`, drop its inline rows added since. Other
+    records saved in that revision are left as they are now."""
+    rows = [
+        other
+        for other in version.revision.version_set.exclude(pk=version.pk)
+        if other._model in inline_models
+        and str(other.field_dict.get(inline_models[other._model])) == version.object_id
+    ]
+    with transaction.atomic(using=version.db):
+        version.revert()
+        if delete:
+            for model, key in inline_models.items():
+                kept = [row.object_id for row in rows if row._model is model]
+                model._base_manager.filter(**{key: version.object_id}).exclude(pk__in=kept).delete()
+        for row in rows:
+            row.revert()
+
+
 def missing_references(version: Version) -> SafeString | None:
     """Why this version cannot be restored, if it refers to records that have been deleted
     since (a measure's heading): which ones, to recover first. None when it can be."""
     model, data = version._model, version.field_dict
-    in_revision = {
-        (v.content_type.model_class(), v.object_id)
-        for v in version.revision.version_set.select_related("content_type")
-    }
     missing = []
     for field in model._meta.get_fields():
         if not (field.is_relation and getattr(field, "concrete", False)) or field.auto_created:
@@ -205,9 +238,7 @@ def missing_references(version: Version) -> SafeString | None:
         wanted = set(value or []) if field.many_to_many else {value} - {None}
         related = field.related_model
         found = set(related._base_manager.filter(pk__in=wanted).values_list("pk", flat=True))
-        for pk in wanted - found:
-            if (related, str(pk)) not in in_revision:
-                missing.append((related, pk))
+        missing.extend((related, pk) for pk in wanted - found)
     if not missing:
         return None
     return format_html(

@@ -313,3 +313,35 @@ def test_recovering_a_measure_whose_heading_was_deleted_says_to_recover_the_head
     assert alice.post(heading_url, form_data(alice, heading_url)).status_code == 302
     assert alice.post(recover_url, form_data(alice, recover_url)).status_code == 302
     assert Measure.objects.filter(pk=measures[0].pk).exists()
+
+
+def test_recovering_a_record_leaves_the_others_saved_with_it_as_they_are(admins):
+    """The seed saved every record in one revision; restoring one of them must not undo
+    later edits to the others (django-reversion's own recover restores the whole revision)."""
+    alice, _ = admins
+    edited, removed = Measure.objects.get(number=8), Measure.objects.get(number=9)
+    data = form_data(alice, change_url(edited))
+    data["title"] = "第八条改过的标题"
+    assert alice.post(change_url(edited), data).status_code == 302
+    url = reverse("admin:policies_measure_delete", args=[removed.pk])
+    assert alice.post(url, {"post": "yes"}).status_code == 302
+
+    deleted = Version.objects.get_deleted(Measure).get(object_id=str(removed.pk))
+    recover_url = reverse("admin:policies_measure_recover", args=[deleted.pk])
+    assert alice.post(recover_url, form_data(alice, recover_url)).status_code == 302
+    assert Measure.objects.get(pk=removed.pk).text == removed.text
+    assert Measure.objects.get(pk=edited.pk).title == "第八条改过的标题"
+
+
+def test_reverting_a_record_leaves_the_others_saved_with_it_as_they_are(admins):
+    alice, _ = admins
+    reverted, other = Measure.objects.get(number=8), Measure.objects.get(number=10)
+    for obj in (reverted, other):
+        data = form_data(alice, change_url(obj))
+        data["title"] = f"改过的标题{obj.number}"
+        assert alice.post(change_url(obj), data).status_code == 302
+    baseline = Version.objects.get_for_object(reverted).last()
+    url = reverse("admin:policies_measure_revision", args=[reverted.pk, baseline.pk])
+    assert alice.post(url, form_data(alice, url)).status_code == 302
+    assert Measure.objects.get(pk=reverted.pk).title == reverted.title
+    assert Measure.objects.get(pk=other.pk).title == "改过的标题10"
