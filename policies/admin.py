@@ -21,7 +21,18 @@ from policies.forms import (
     proposal_initial,
 )
 from policies.importer import KnownIssuer, NoticeProposal, propose_notice
-from policies.models import Heading, Issuer, Measure, Notice, Region, TargetGroup, Topic
+from policies.models import (
+    Heading,
+    Issuer,
+    Measure,
+    MeasureRegion,
+    MeasureTargetGroup,
+    MeasureTopic,
+    Notice,
+    Region,
+    TargetGroup,
+    Topic,
+)
 from policies.services import notice_import, notice_set_status
 
 
@@ -270,6 +281,34 @@ class HeadingAdmin(KnowledgeAdmin):
     inlines = [MeasureInline]
 
 
+class AssignmentInline(admin.TabularInline):
+    """编者分类: each classification of the measure with the words that justify it."""
+
+    extra = 0
+    classes = ["editorial-classification"]
+
+    def get_fields(self, request, obj=None):
+        return [self.model.term_field, "evidence"]
+
+    def get_autocomplete_fields(self, request):
+        return [self.model.term_field]
+
+
+class MeasureTopicInline(AssignmentInline):
+    model = MeasureTopic
+    verbose_name = verbose_name_plural = "编者分类：政策工具/主题（附依据）"
+
+
+class MeasureTargetGroupInline(AssignmentInline):
+    model = MeasureTargetGroup
+    verbose_name = verbose_name_plural = "编者分类：支持对象（附依据）"
+
+
+class MeasureRegionInline(AssignmentInline):
+    model = MeasureRegion
+    verbose_name = verbose_name_plural = "编者分类：点名地区（附依据）"
+
+
 @admin.register(Measure)
 class MeasureAdmin(KnowledgeAdmin):
     list_display = ["number", "title", "title_is_editorial", "heading", "notice"]
@@ -285,12 +324,15 @@ class MeasureAdmin(KnowledgeAdmin):
     list_select_related = ["heading", "notice"]
     search_fields = ["title", "text"]
     ordering = ["notice", "number"]
-    autocomplete_fields = ["heading", "topics", "target_groups", "regions"]
+    autocomplete_fields = ["heading"]
     fieldsets = [
         (None, {"fields": ["heading", "number", "title", "title_is_editorial", "text"]}),
         ("英文（编者译）", {"fields": ["title_en"]}),
-        ("编者分类", {"fields": ["topics", "target_groups", "regions"]}),
     ]
+    inlines = [MeasureTopicInline, MeasureTargetGroupInline, MeasureRegionInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("heading__notice")
 
 
 class ClassificationAdmin(TermAdmin):
