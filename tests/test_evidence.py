@@ -329,3 +329,75 @@ def test_measure_export_says_which_titles_are_editorial(client, seed):
     response = client.get(reverse("policies:measure-export-json"))
     rows = json.loads(body(response))["rows"]
     assert [r["number"] for r in rows if r["title_is_editorial"]] == [19, 20]
+
+
+# --- the migration keeps what is stored -----------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migration_keeps_existing_assignments_and_applies_the_review():
+    """From the plain many-to-many tables (0008) to assignments with evidence (0009): every
+    stored assignment is kept, the seed notice's get their evidence, the review is applied
+    (中小企业 added back to measure 2 before the migration is taken off again), and an
+    assignment of another notice keeps an empty evidence."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before, after = (
+        [("policies", "0008_notice_library_and_drafts")],
+        [("policies", "0009_classification_evidence")],
+    )
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    OldMeasure = old.get_model("policies", "Measure")
+    OldTargetGroup = old.get_model("policies", "TargetGroup")
+    measure_2 = OldMeasure.objects.get(notice__slug="gxmd-2020-14", number=2)
+    measure_2.target_groups.add(OldTargetGroup.objects.get(slug="sme"))
+    Notice, Heading = old.get_model("policies", "Notice"), old.get_model("policies", "Heading")
+    other = Notice.objects.create(
+        slug="other",
+        doc_number="其他〔2020〕1号",
+        title="其他通知",
+        issuing_body="工业和信息化部",
+        level="national",
+        doc_type="notice",
+        issued_on="2020-03-01",
+        addressees="各单位：",
+        preamble="导语。",
+        signature="工业和信息化部",
+        signature_date="2020年3月1日",
+        published_in="测试",
+        status="published",
+    )
+    heading = Heading.objects.create(notice=other, ordinal=1, title="标题")
+    kept = OldMeasure.objects.create(
+        notice=other, heading=heading, number=1, title="措施", text="支持中小企业。"
+    )
+    kept.target_groups.add(OldTargetGroup.objects.get(slug="sme"))
+    stored = {
+        field: getattr(OldMeasure, field).through.objects.count()
+        for field in ("topics", "target_groups", "regions")
+    }
+    assert stored == {"topics": 44, "target_groups": 33, "regions": 10}
+
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(after)
+
+    assert MeasureTopic.objects.count() == 44
+    assert MeasureRegion.objects.count() == 10
+    # 33 stored - 中小企业 on 2 (taken off by the review) = 32: the other notice's is kept.
+    assert MeasureTargetGroup.objects.count() == 32
+    assert not MeasureTargetGroup.objects.filter(
+        measure__number=2, measure__notice__slug="gxmd-2020-14"
+    ).exists()
+    assert MeasureTargetGroup.objects.get(measure__notice__slug="other").evidence == ""
+    seed = {
+        (a.measure.number, a.kind, a.term.slug): a.evidence
+        for through in ASSIGNMENTS
+        for a in through.objects.filter(measure__notice__slug="gxmd-2020-14").select_related(
+            "measure", through.term_field
+        )
+    }
+    assert seed == fixture_assignments()

@@ -85,9 +85,10 @@ def test_an_edit_can_be_reverted_from_history(admins, client):
     measure = Measure.objects.get(number=8)
     original = measure.text
     data = form_data(alice, change_url(measure))
-    data["text"] = "被误改的正文。"
+    # Prepended: the classifications' evidence must stay in the text (see test_evidence).
+    data["text"] = "被误改的正文。" + original
     alice.post(change_url(measure), data)
-    assert Measure.objects.get(pk=measure.pk).text == "被误改的正文。"
+    assert Measure.objects.get(pk=measure.pk).text == "被误改的正文。" + original
 
     baseline = Version.objects.get_for_object(measure).last()
     revision_url = reverse("admin:policies_measure_revision", args=[measure.pk, baseline.pk])
