@@ -1,7 +1,7 @@
 from dataclasses import dataclass
 
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
@@ -11,7 +11,7 @@ from django.urls import path
 from django.utils.html import escape
 from django.utils.safestring import SafeString
 
-from core.admin import KnowledgeAdmin, TermAdmin, VersionLockMixin, text_diff
+from core.admin import KnowledgeAdmin, LockedModelForm, TermAdmin, VersionLockMixin, text_diff
 from core.forms import SourceForm
 from core.importing import Unreadable
 from policies.forms import (
@@ -264,8 +264,34 @@ def differences(proposal: NoticeProposal, stored: Notice) -> list[Difference]:
     return found
 
 
+class MeasureInlineForm(LockedModelForm):
+    """A measure edited under its heading, without its classifications: its new title and
+    text must still hold every classification's evidence (the measure's own page edits
+    both together)."""
+
+    def clean(self):
+        cleaned = super().clean()
+        stored = self.instance
+        if stored.pk is None:
+            return cleaned
+        edited = Measure(
+            title=cleaned.get("title", stored.title),
+            text=cleaned.get("text", stored.text),
+            title_is_editorial=cleaned.get("title_is_editorial", stored.title_is_editorial),
+        )
+        lost = [a for a in stored.assignments() if a.evidence and not edited.quotes(a.evidence)]
+        if lost:
+            names = "；".join(str(a) for a in lost)
+            raise ValidationError(
+                f"没有保存：改动后，这些分类的依据不再是条文原话：{names}。"
+                "请在此条措施的页面上同时修改依据。"
+            )
+        return cleaned
+
+
 class MeasureInline(VersionLockMixin, admin.StackedInline):
     model = Measure
+    form = MeasureInlineForm
     extra = 0
     fields = ["number", "title", "title_en", "title_is_editorial", "text"]
     show_change_link = True

@@ -401,3 +401,17 @@ def test_migration_keeps_existing_assignments_and_applies_the_review():
         )
     }
     assert seed == fixture_assignments()
+
+
+def test_editing_a_measure_under_its_heading_cannot_leave_evidence_unquoted(admin_client, seed):
+    measure = Measure.objects.get(number=8)
+    url = reverse("admin:policies_heading_change", args=[measure.heading_id])
+    data = form_data(admin_client, url)
+    key = next(k for k, v in data.items() if k.endswith("-number") and v == 8)
+    data[key.replace("-number", "-title")] = "加大金融支持"
+    response = admin_client.post(url, data)
+    assert response.status_code == 200
+    assertContains(response, "这些分类的依据不再是条文原话")
+    assert Measure.objects.get(pk=measure.pk).title == "加大信贷支持力度"
+    data[key.replace("-number", "-title")] = "加大信贷支持力度（校对）"
+    assert admin_client.post(url, data).status_code == 302
