@@ -101,12 +101,21 @@ def csv_value(value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list | tuple):
-        value = "; ".join(str(v) for v in value)
+        value = "; ".join(cell_part(v) for v in value)
     text = str(value)
     if text[:1] in FORMULA_STARTS and not NUMBER.fullmatch(text):
         # Spreadsheets run a cell that starts like a formula; an apostrophe keeps it text.
         return "'" + text
     return text
+
+
+def cell_part(value) -> str:
+    """One item of a list in a CSV cell; a record (a classification with its evidence) as
+    its values, the last quoted: topic credit 信贷 “加大信贷支持力度”."""
+    if isinstance(value, dict):
+        *head, last = (str(v) for v in value.values())
+        return " ".join([*head, f"“{last}”"])
+    return str(value)
 
 
 def json_response(rows: Capped, name: str, meta: dict) -> StreamingHttpResponse:

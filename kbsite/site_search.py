@@ -141,6 +141,8 @@ class ExportRow:
 EXPORT_COLUMNS: exports.Columns = {
     "kind": lambda row: row.kind.key,
     "title": lambda row: row.title,
+    # A measure's title that the source lacks (19 and 20) is the editors'.
+    "title_is_editorial": lambda row: getattr(row.record, "title_is_editorial", False),
     "text": lambda row: row.text,
     "citation": lambda row: row.citation,
     "url": exports.Link(lambda row: row.record.get_absolute_url()),

@@ -89,9 +89,10 @@ def test_an_edit_can_be_reverted_from_history(admins, client):
     measure = Measure.objects.get(number=8)
     original = measure.text
     data = form_data(alice, change_url(measure))
-    data["text"] = "被误改的正文。"
+    # Prepended: the classifications' evidence must stay in the text (see test_evidence).
+    data["text"] = "被误改的正文。" + original
     alice.post(change_url(measure), data)
-    assert Measure.objects.get(pk=measure.pk).text == "被误改的正文。"
+    assert Measure.objects.get(pk=measure.pk).text == "被误改的正文。" + original
 
     baseline = Version.objects.get_for_object(measure).last()
     revision_url = reverse("admin:policies_measure_revision", args=[measure.pk, baseline.pk])
@@ -104,27 +105,28 @@ def test_an_edit_can_be_reverted_from_history(admins, client):
 
 
 def test_the_second_of_two_concurrent_saves_is_refused(admins):
-    """A opens, B saves, A saves: A is told why, and B's change stays."""
+    """A opens, B saves, A saves: A is told why, and B's change stays. (Titles keep 信贷's
+    evidence, which quotes the title.)"""
     alice, bob = admins
     measure = Measure.objects.get(number=8)
     alices_form = form_data(alice, change_url(measure))
 
     bobs_form = form_data(bob, change_url(measure))
-    bobs_form["title"] = "鲍勃改的标题"
+    bobs_form["title"] = "加大信贷支持力度（鲍勃改）"
     assert bob.post(change_url(measure), bobs_form).status_code == 302
 
-    alices_form["title"] = "爱丽丝改的标题"
+    alices_form["title"] = "加大信贷支持力度（爱丽丝改）"
     response = alice.post(change_url(measure), alices_form)
     assert response.status_code == 200
     assertContains(response, "没有保存")
     assertContains(response, "“bob”")
-    assert Measure.objects.get(pk=measure.pk).title == "鲍勃改的标题"
+    assert Measure.objects.get(pk=measure.pk).title == "加大信贷支持力度（鲍勃改）"
 
     # Reopened, Alice's form carries the new version and her save goes through.
     fresh = form_data(alice, change_url(measure))
-    fresh["title"] = "爱丽丝改的标题"
+    fresh["title"] = "加大信贷支持力度（爱丽丝改）"
     assert alice.post(change_url(measure), fresh).status_code == 302
-    assert Measure.objects.get(pk=measure.pk).title == "爱丽丝改的标题"
+    assert Measure.objects.get(pk=measure.pk).title == "加大信贷支持力度（爱丽丝改）"
 
 
 def test_concurrent_edits_of_an_inline_are_refused(admins):
@@ -134,16 +136,16 @@ def test_concurrent_edits_of_an_inline_are_refused(admins):
 
     measure = heading.measures.get(number=9)
     bobs_form = form_data(bob, change_url(measure))
-    bobs_form["title"] = "鲍勃改的第9条标题"
+    bobs_form["title"] = "强化融资担保服务（鲍勃改）"
     assert bob.post(change_url(measure), bobs_form).status_code == 302
 
     # Alice edits measure 9 inline under its heading, on the version she opened.
     key = next(k for k, v in alices_form.items() if k.endswith("-number") and v == 9)
-    alices_form[key.replace("-number", "-title")] = "爱丽丝改的第9条标题"
+    alices_form[key.replace("-number", "-title")] = "强化融资担保服务（爱丽丝改）"
     response = alice.post(change_url(heading), alices_form)
     assert response.status_code == 200
     assertContains(response, "没有保存")
-    assert Measure.objects.get(pk=measure.pk).title == "鲍勃改的第9条标题"
+    assert Measure.objects.get(pk=measure.pk).title == "强化融资担保服务（鲍勃改）"
 
 
 def test_concurrent_list_editable_saves_are_refused(admins):
@@ -206,7 +208,7 @@ def test_versions_only_go_up_even_after_a_revert(admins):
     measure = Measure.objects.get(number=8)
     start = measure.version
     data = form_data(alice, change_url(measure))
-    data["title"] = "改一次"
+    data["title"] = "加大信贷支持力度（改一次）"
     alice.post(change_url(measure), data)
     baseline = Version.objects.get_for_object(measure).last()
     revision_url = reverse("admin:policies_measure_revision", args=[measure.pk, baseline.pk])

@@ -75,6 +75,13 @@ def marked(text: str, search):
 
 
 @register.simple_tag
+def found_only_by_editorial_title(record, search) -> bool:
+    """Whether a hit was found only through its editorial title (see Measure)."""
+    check = getattr(record, "found_only_by_editorial_title", None)
+    return bool(check and check(search))
+
+
+@register.simple_tag
 def search_query(text: str) -> str:
     """The query string of a search for `text`."""
     return urlencode({"q": text})
