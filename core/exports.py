@@ -2,7 +2,7 @@
 
 Rows are streamed from the database in chunks, so memory stays flat however many there
 are. CSV starts with a UTF-8 byte-order mark so that Excel and LibreOffice read the
-Chinese correctly; its column names are stable English identifiers. JSON carries the
+Chinese correctly, and quotes every cell; its column names are stable English identifiers. JSON carries the
 same fields, plus absolute links.
 
 Bounds: a download by anyone but staff holds at most KB_EXPORT_ROW_LIMIT rows (the file
@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from itertools import chain, islice
 from typing import Any
+from urllib.parse import quote
 
 from django.conf import settings
 from django.core.cache import cache
@@ -27,6 +28,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.translation import gettext as _
 
 from core.clients import client_address
@@ -79,7 +81,9 @@ def truncated_note(limit: int) -> str:
 
 
 def csv_response(rows: Capped, columns: list[str], name: str) -> StreamingHttpResponse:
-    writer = csv.writer(_Line())
+    # Every cell quoted: a spreadsheet that splits on ";" or tabs cannot cut a cell so that a
+    # part of it starts like a formula.
+    writer = csv.writer(_Line(), quoting=csv.QUOTE_ALL)
 
     def lines() -> Iterator[str]:
         yield "\ufeff" + writer.writerow([csv_value(column) for column in columns])
@@ -243,12 +247,19 @@ def related_slugs(model, field: str, ids: list[int]) -> dict[int, list[str]]:
 def url_maker(name: str, *placeholders) -> Callable[..., str]:
     """A fast reverse() for one URL pattern, for export rows: reverse once with
     placeholders, then fill them in per row."""
-    template = reverse(name, args=placeholders)
+    # Cut the template at the placeholders once, so a value that happens to contain the
+    # next placeholder (a slug with 987654321 in it) cannot be taken for it.
+    rest, parts = reverse(name, args=placeholders), []
+    for placeholder in placeholders:
+        before, found, rest = rest.partition(str(placeholder))
+        assert found, f"{placeholder!r} is not in the URL of {name}"
+        parts.append(before)
 
     def make(*values) -> str:
-        url = template
-        for placeholder, value in zip(placeholders, values, strict=True):
-            url = url.replace(str(placeholder), str(value), 1)
-        return url
+        filled = (
+            part + quote(str(value), safe=RFC3986_SUBDELIMS + "~:@")
+            for part, value in zip(parts, values, strict=True)
+        )
+        return "".join(filled) + rest
 
     return make

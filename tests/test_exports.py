@@ -300,3 +300,35 @@ def test_losing_the_database_mid_download_breaks_the_transfer_off(client, seed, 
     with pytest.raises(OperationalError):
         for _ in stream:
             pass
+
+
+def test_every_csv_cell_is_quoted_so_no_separator_can_cut_a_formula_out_of_it(client, seed):
+    """A spreadsheet that splits on ";" (or tabs) would start a new cell after it: a value
+    like `Acme;=cmd|...` must reach it whole, inside quotes."""
+    from industry.models import Company
+
+    company = Company.objects.order_by("pk").first()
+    Company.objects.filter(pk=company.pk).update(name="Acme;=cmd|'/C calc'!A0;")
+    text = body(client.get(reverse("industry:action-export-csv"))).lstrip("\ufeff")
+    assert "Acme;=cmd" in text
+    # Read as a spreadsheet set to split on ";" or tabs would read it.
+    for delimiter in ";\t":
+        for cells in csv.reader(io.StringIO(text), delimiter=delimiter):
+            assert not [c for c in cells if c.startswith(("=", "+", "-", "@"))], cells
+    # And still read back as the same cells.
+    assert any(
+        row["company"] == "Acme;=cmd|'/C calc'!A0;"
+        for row in csv_rows(client.get(reverse("industry:action-export-csv")))
+    )
+
+
+def test_export_links_are_right_whatever_the_slug_holds(client, seed):
+    from policies.models import Notice
+
+    notice = Notice.objects.get()
+    Notice.objects.filter(pk=notice.pk).update(slug="gx987654321")
+    rows = csv_rows(client.get(reverse("policies:measure-export-csv")))
+    assert rows
+    for row in rows:
+        path = row["url"].split("://", 1)[-1].partition("/")[2]
+        assert client.get("/" + path).status_code == 200, row["url"]
