@@ -184,7 +184,7 @@ class KnowledgeAdmin(VersionLockMixin, VersionAdmin):
             .select_related("revision__user")
             .order_by("-pk")
         )
-        rows = []
+        rows, budget = [], DiffBudget()  # newest first: the latest changes are compared
         for index, version in enumerate(versions):
             older = versions[index + 1] if index + 1 < len(versions) else None
             rows.append(
@@ -195,7 +195,7 @@ class KnowledgeAdmin(VersionLockMixin, VersionAdmin):
                         f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_revision",
                         args=(quote(version.object_id), version.pk),
                     ),
-                    "changes": version_changes(self.model, older, version),
+                    "changes": version_changes(self.model, older, version, budget),
                     "is_first": older is None,
                 }
             )
@@ -268,7 +268,9 @@ class TermAdmin(KnowledgeAdmin):
     prepopulated_fields = {"slug": ["name_en"]}
 
 
-def version_changes(model, older: Version | None, newer: Version) -> list[Change]:
+def version_changes(
+    model, older: Version | None, newer: Version, budget: "DiffBudget | None" = None
+) -> list[Change]:
     """The fields a person edits that differ between two stored versions, as readable
     old/new values. Fields no form shows (search token streams, values derived on save,
     the version number) are left out: they are noise to a reader, and the token streams,
@@ -289,7 +291,7 @@ def version_changes(model, older: Version | None, newer: Version) -> list[Change
             and sorted(old or []) == sorted(new or [])
         ):
             continue
-        old_html, new_html = display_pair(field, old, new, first=older is None)
+        old_html, new_html = display_pair(field, old, new, first=older is None, budget=budget)
         changes.append(Change(str(field.verbose_name), old_html, new_html))
     return changes
 
@@ -305,14 +307,16 @@ def edited_fields(model) -> list[models.Field]:
     ]
 
 
-def display_pair(field, old, new, *, first: bool) -> tuple[SafeString, SafeString]:
+def display_pair(
+    field, old, new, *, first: bool, budget: "DiffBudget | None" = None
+) -> tuple[SafeString, SafeString]:
     if first:
         return mark_safe(""), escape(display_value(field, new))
     old_text, new_text = display_value(field, old), display_value(field, new)
     if isinstance(field, models.TextField | models.CharField) and (
         len(old_text) > 30 or len(new_text) > 30
     ):
-        return text_diff(old_text, new_text)
+        return text_diff(old_text, new_text, budget)
     return escape(old_text), escape(new_text)
 
 
@@ -339,6 +343,8 @@ def display_value(field, value) -> str:
 DIFF_MAX_CHARS = 20_000
 CHAR_DIFF_MAX_PASSAGE = 1_000
 CHAR_DIFF_BUDGET = 2_000_000
+# What all the diffs of one history page may compare together, sentence by sentence.
+PAGE_DIFF_MAX_CHARS = 100_000
 # A passage whose character diff is confetti (many pieces, little in common) reads better
 # as removed and added whole.
 CHAR_DIFF_MAX_PIECES = 12
@@ -346,20 +352,33 @@ CHAR_DIFF_MIN_RATIO = 0.5
 SENTENCE_END = re.compile(r"(?<=[。！？；!?;\n])")
 
 
-def text_diff(old: str, new: str) -> tuple[SafeString, SafeString]:
+class DiffBudget:
+    """What the diffs of one page may cost together: characters compared sentence by
+    sentence, and character comparisons within changed passages. A history page shares one,
+    so its cost stays bounded however many long versions it lists."""
+
+    def __init__(self, chars: int = PAGE_DIFF_MAX_CHARS, comparisons: int = CHAR_DIFF_BUDGET):
+        self.chars, self.comparisons = chars, comparisons
+
+
+def text_diff(
+    old: str, new: str, budget: DiffBudget | None = None
+) -> tuple[SafeString, SafeString]:
     """Removed text in <del> on the old side, added text in <ins> on the new side: changed
     sentences first, then the characters within them (Chinese has no spaces to split words
-    on). The cost stays bounded for any texts (see DIFF_MAX_CHARS)."""
+    on). The cost stays bounded for any texts (see DIFF_MAX_CHARS), and for a page of them
+    when they share a budget."""
+    budget = budget or DiffBudget()
     if len(old) > DIFF_MAX_CHARS or len(new) > DIFF_MAX_CHARS:
-        note = format_html(
-            '<span class="diff-too-long">{}</span>',
+        return too_long(
             _("文字太长（{old} 字 / {new} 字），不逐字比较；请打开这两个版本对照。").format(
                 old=len(old), new=len(new)
-            ),
+            )
         )
-        return note, note
+    if len(old) + len(new) > budget.chars:
+        return too_long(_("本页已比较了足够多的长文字，此处不再逐字比较；请打开这两个版本对照。"))
+    budget.chars -= len(old) + len(new)
     old_parts, new_parts = [], []
-    budget = CHAR_DIFF_BUDGET
     a, b = sentences(old), sentences(new)
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b).get_opcodes():
         old_passage, new_passage = "".join(a[i1:i2]), "".join(b[j1:j2])
@@ -371,9 +390,9 @@ def text_diff(old: str, new: str) -> tuple[SafeString, SafeString]:
         if (
             tag == "replace"
             and max(len(old_passage), len(new_passage)) <= CHAR_DIFF_MAX_PASSAGE
-            and cost <= budget
+            and cost <= budget.comparisons
         ):
-            budget -= cost
+            budget.comparisons -= cost
             pieces = char_diff(old_passage, new_passage)
             if pieces:
                 old_parts.extend(pieces[0])
@@ -384,6 +403,11 @@ def text_diff(old: str, new: str) -> tuple[SafeString, SafeString]:
         if new_passage:
             new_parts.append(("<ins>{}</ins>", new_passage))
     return join_html(old_parts), join_html(new_parts)
+
+
+def too_long(message: str) -> tuple[SafeString, SafeString]:
+    note = format_html('<span class="diff-too-long">{}</span>', message)
+    return note, note
 
 
 def sentences(text: str) -> list[str]:
