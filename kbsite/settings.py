@@ -2,6 +2,8 @@
 
 DATABASE_URL             database (default: SQLite file db.sqlite3 at the repo root)
 DJANGO_DB_POOL           "1": psycopg connection pool on PostgreSQL (else persistent connections)
+DJANGO_CACHE_URL         redis://host:port/db: a cache shared by all workers and app servers
+                         (DJANGO_CACHE_PREFIX names this site's keys, default "kb")
 DJANGO_DEBUG             "1" turns debug on; anything else leaves it off
 DJANGO_SECRET_KEY        required (and must be strong) when debug is off
 DJANGO_ALLOWED_HOSTS     comma-separated host names (default: localhost names)
@@ -135,6 +137,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps the connections
         # A short wait: while the database is down, every request waits this long for its 503.
         DATABASES["default"]["OPTIONS"]["pool"] = {"min_size": 2, "max_size": 8, "timeout": 2}
+
+# Production: a cache shared by every worker and app server (Redis), so that the download
+# throttle and the cached counts are one for the site, not one per process. Without it,
+# Django's per-process memory cache (a newcomer's `make run`, the tests).
+if CACHE_URL := os.environ.get("DJANGO_CACHE_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": os.environ.get("DJANGO_CACHE_PREFIX", "kb"),
+        }
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -8,13 +8,14 @@ import secrets
 import socket
 import ssl
 import subprocess
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from bench.load import SlowHeaderClients, free_port, probe
+from bench.load import SlowHeaderClients, free_port, probe, static_files_are_collected
 from deploy import proxy
 
 # Lets the tests' nginx workers (run as root when the tests are) read the test's private
@@ -233,3 +234,62 @@ def test_nginx_refuses_an_oversized_body_without_bothering_gunicorn(servers):
             b"Content-Length: 20000000\r\nContent-Type: text/plain\r\n\r\n"
         )
         assert sock.recv(100).startswith(b"HTTP/1.1 413")
+
+
+def test_the_download_throttle_is_one_count_for_all_workers(tmp_path):
+    """Three gunicorn workers sharing DJANGO_CACHE_URL's Redis: one client gets
+    KB_EXPORTS_PER_MINUTE downloads a minute in all, not that many per worker (with the
+    per-process memory cache, each worker counted its own)."""
+    import redis
+
+    prefix = f"kb-test-{secrets.token_hex(4)}"
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "KB_", "GUNICORN_")) and k != "DATABASE_URL"
+    }
+    env |= {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "DJANGO_HTTPS": "0",
+        "DJANGO_CACHE_URL": "redis://127.0.0.1:6379/0",
+        "DJANGO_CACHE_PREFIX": prefix,
+        "KB_EXPORTS_PER_MINUTE": "2",
+        "WEB_CONCURRENCY": "3",
+        "GUNICORN_THREADS": "1",
+        "GUNICORN_LOG_LEVEL": "warning",
+    }
+    manage = [sys.executable, "manage.py"]
+    commands = [["migrate", "--noinput"], ["seed"]]
+    if not static_files_are_collected():  # as `make serve` does: the pages need the manifest
+        commands.append(["collectstatic", "--noinput", "--verbosity", "0"])
+    for command in commands:
+        subprocess.run(manage + command, cwd=proxy.ROOT, env=env, check=True, capture_output=True)
+    port = free_port()
+    log = (tmp_path / "gunicorn.log").open("w")
+    app = proxy.gunicorn(f"127.0.0.1:{port}", env=env, output=log)
+    try:
+        proxy.wait_for_port("127.0.0.1", port, 60, app)
+        statuses = []
+
+        def download():
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            connection.request("GET", "/industry/actions.csv")
+            statuses.append(connection.getresponse().status)
+            connection.close()
+
+        # One after another on fresh connections, as a script downloading in a loop does:
+        # the workers take turns accepting them.
+        minutes = {int(time.time() // 60)}
+        for _ in range(30):
+            download()
+        minutes.add(int(time.time() // 60))  # a new minute gives a new allowance
+        assert statuses.count(200) <= 2 * len(minutes), statuses
+        assert set(statuses) == {200, 429}, statuses
+    finally:
+        proxy.stop_process(app)
+        log.close()
+        client = redis.Redis.from_url("redis://127.0.0.1:6379/0")
+        for key in client.scan_iter(f"{prefix}:*"):
+            client.delete(key)
