@@ -620,7 +620,8 @@ def summarise_log(log: Path) -> str:
         f"tracebacks; {text.count('Booting worker')} worker boots, "
         f"{text.count('WORKER TIMEOUT')} worker timeouts, "
         f"{text.count('Internal Server Error:')} errors and "
-        f"{text.count('Service Unavailable:')} 503s logged with a traceback; the same gunicorn "
+        f"{text.count('Service Unavailable:')} 503s logged (one line each unless tracebacks "
+        "are counted above); the same gunicorn "
         "served to the end"
     )
 

@@ -264,7 +264,11 @@ class SQLiteSearch(SearchBackend):
     def condition(self, alias, model, search, scope):
         fts = self.fts_table(model)
         pk = model._meta.pk.column
-        sql = f'{alias}."{pk}" IN (SELECT rowid FROM {fts} WHERE {fts} MATCH %s)'
+        # The unary + keeps SQLite from looking each match up by its key and sorting them
+        # all: a list walks its ordering's index instead and stops at a page's worth (the
+        # measure list with two common words at 100,000 measures: 139 ms -> 43 ms; with no
+        # match at all the walk costs about 14 ms).
+        sql = f'+{alias}."{pk}" IN (SELECT rowid FROM {fts} WHERE {fts} MATCH %s)'
         return sql, [self.expression(search, scope)]
 
     def source(self, model, search):
