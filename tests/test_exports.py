@@ -56,7 +56,7 @@ def test_measure_json_has_the_same_fields_plus_links(client, seed):
     response = client.get(reverse("policies:measure-export-json"), {"region": "hubei"})
     assert response["Content-Type"] == "application/json; charset=utf-8"
     data = json.loads(body(response))
-    assert data["meta"]["filters"] == {"region": "hubei"}
+    assert data["meta"]["filters"] == {"region": ["hubei"]}
     assert data["meta"]["columns"] == list(MEASURE_COLUMNS)
     (row,) = data["rows"]
     assert set(row) == set(MEASURE_COLUMNS)

@@ -67,7 +67,7 @@ def test_bad_values_give_a_form_error_not_a_500(client, seed, params):
     assertContains(response, 'class="error"', status_code=400)
 
 
-@pytest.mark.parametrize("page", ["abc", "-1", "0", "999", "1.5", ""])
+@pytest.mark.parametrize("page", ["abc", "-1", "0", "999", "1.5"])
 def test_bad_page_numbers_still_answer(client, seed, page):
     for url in [URL, reverse("industry:company-list")]:
         assert client.get(url, {"page": page}).status_code == 200
