@@ -5,11 +5,13 @@ from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from core import exports
 from core.caching import cached
 from core.facets import faceted_list, invalid_filter
+from core.text import localized
 from industry.charts import charts_for
 from industry.derived import Analysis
 from industry.filters import FigureFilter
@@ -270,20 +272,18 @@ def by_sentence(figures) -> list[tuple[str, list]]:
 
 FIGURE_COLUMNS: exports.Columns = {
     "number": lambda f: f.number,
-    "product": lambda f: f.product.name,
-    "product_en": lambda f: f.product.name_en,
-    "indicator": lambda f: f.indicator.name,
-    "indicator_en": lambda f: f.indicator.name_en,
+    "product": lambda f: localized(f.product),
+    "indicator": lambda f: localized(f.indicator),
     "breakdown": lambda f: f.breakdown,
     "year": lambda f: f.year,
     "period_as_printed": lambda f: f.period_text,
-    "value": lambda f: f.value,
+    "value": lambda f: exports.printed_number(f.value_text),
     "value_as_printed": lambda f: f.value_text,
     "unit": lambda f: f.unit,
     "approximate": lambda f: f.is_approximate,
-    "change_direction": lambda f: f.change_direction,
-    "change_abs": lambda f: f.change_abs_text,
-    "change_pct": lambda f: f.change_pct_text,
+    # Signed, so that a spreadsheet adds a fall as a fall: 同比下降23% is -23.
+    "change_abs": lambda f: exports.printed_number(f.change_abs_text, f.sign),
+    "change_pct": lambda f: exports.printed_number(f.change_pct_text, f.sign),
     "change_approximate": lambda f: f.change_is_approximate,
     "change_as_printed": lambda f: f.change_as_printed,
     "basis": lambda f: f.basis,
@@ -293,11 +293,33 @@ FIGURE_COLUMNS: exports.Columns = {
     "source_url": exports.Link(lambda f: f.paragraph.get_absolute_url()),
     "url": exports.Link(lambda f: f.get_absolute_url()),
 }
+FIGURE_LABELS = {
+    "number": _("编号"),
+    "product": _("产品"),
+    "indicator": _("指标"),
+    "breakdown": _("分项"),
+    "year": _("年份"),
+    "period_as_printed": _("时期（原文）"),
+    "value": _("数值"),
+    "value_as_printed": _("数值（原文）"),
+    "unit": _("单位"),
+    "approximate": _("约数"),
+    "change_abs": _("变化量（减少为负）"),
+    "change_pct": _("变化率%（减少为负）"),
+    "change_approximate": _("变化为约数"),
+    "change_as_printed": _("变化（原文）"),
+    "basis": _("统计口径"),
+    "sentence": _("原句"),
+    "article": _("所属文章"),
+    "section": _("部分"),
+    "source_url": _("原文段落网址"),
+    "url": _("网址"),
+}
 
 
 @require_GET
 def figure_export(request: HttpRequest, fmt: str) -> HttpResponse:
-    """The figures table as CSV or JSON: every row of the current filter and sort."""
+    """The figures table as CSV, XLSX or JSON: every row of the current filter and sort."""
     f = FigureFilter(
         request.GET, queryset=Figure.objects.published().with_context().in_reading_order()
     )
@@ -309,6 +331,7 @@ def figure_export(request: HttpRequest, fmt: str) -> HttpResponse:
         what="figures",
         rows=f.qs.iterator(chunk_size=exports.CHUNK),
         columns=FIGURE_COLUMNS,
+        labels=FIGURE_LABELS,
         filtered=f.is_filtered,
         filters=f.state(),
     )
@@ -319,15 +342,14 @@ ACTION_COLUMNS: exports.Columns = {
     "company_en": lambda a: a.company.name_en,
     "province": lambda a: a.company.province,
     "city": lambda a: a.company.city,
-    "kind": lambda a: a.kind.name,
-    "kind_en": lambda a: a.kind.name_en,
+    "kind": lambda a: localized(a.kind),
     "item": lambda a: a.item,
-    "quantity": lambda a: a.quantity,
+    "quantity": lambda a: exports.plain(a.quantity),
     "quantity_as_printed": lambda a: a.printed_quantity,
     "unit": lambda a: a.unit,
     "approximate": lambda a: a.is_approximate,
     "recipients": lambda a: a.recipients,
-    "places": lambda a: [place.name for place in a.places.all()],
+    "places": lambda a: [localized(place) for place in a.places.all()],
     "as_of": lambda a: exports.iso(a.as_of),
     "as_of_as_printed": lambda a: a.as_of_text,
     "planned": lambda a: a.is_planned,
@@ -335,11 +357,31 @@ ACTION_COLUMNS: exports.Columns = {
     "related_measures": lambda a: [m.citation for m in a.measures.all()],
     "url": exports.Link(lambda a: a.get_absolute_url()),
 }
+ACTION_LABELS = {
+    "company": _("企业名称"),
+    "company_en": _("企业英文名（编者译）"),
+    "province": _("省（区）"),
+    "city": _("城市"),
+    "kind": _("行动类别"),
+    "item": _("物资或事项"),
+    "quantity": _("数量"),
+    "quantity_as_printed": _("数量（原文）"),
+    "unit": _("单位"),
+    "approximate": _("约数"),
+    "recipients": _("接收方"),
+    "places": _("地点"),
+    "as_of": _("截至日期"),
+    "as_of_as_printed": _("截至（原文）"),
+    "planned": _("计划中"),
+    "sentence": _("原句"),
+    "related_measures": _("相关措施"),
+    "url": _("网址"),
+}
 
 
 @require_GET
 def action_export(request: HttpRequest, fmt: str) -> HttpResponse:
-    """Every company's actions as CSV or JSON, in the list's order."""
+    """Every company's actions as CSV, XLSX or JSON, in the list's order."""
     actions = (
         Action.objects.published()
         .with_company()
@@ -355,6 +397,7 @@ def action_export(request: HttpRequest, fmt: str) -> HttpResponse:
         what="actions",
         rows=actions.iterator(chunk_size=exports.CHUNK),
         columns=ACTION_COLUMNS,
+        labels=ACTION_LABELS,
         filtered=False,
         filters={},
     )

@@ -139,11 +139,18 @@ class ExportRow:
 
 
 EXPORT_COLUMNS: exports.Columns = {
-    "kind": lambda row: row.kind.key,
+    "kind": lambda row: str(row.kind.label),
     "title": lambda row: row.title,
     "text": lambda row: row.text,
     "citation": lambda row: row.citation,
     "url": exports.Link(lambda row: row.record.get_absolute_url()),
+}
+EXPORT_LABELS = {
+    "kind": _("类别"),
+    "title": _("记录标题"),
+    "text": _("正文"),
+    "citation": _("引用"),
+    "url": _("网址"),
 }
 
 
