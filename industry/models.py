@@ -504,6 +504,11 @@ class Figure(Searchable, Versioned):
         return str(self.year) in self.period_text
 
     @property
+    def period_is_plain_year(self) -> bool:
+        """Whether the printed period is just the year (2019年), which a year column says."""
+        return self.period_text == f"{self.year}年"
+
+    @property
     def sign(self) -> int:
         return -1 if self.change_direction == self.Direction.DOWN else 1
 

@@ -11,6 +11,7 @@ urlpatterns = [
     path("figures.csv", views.figure_export, {"fmt": "csv"}, name="figure-export-csv"),
     path("figures.json", views.figure_export, {"fmt": "json"}, name="figure-export-json"),
     path("figures.xlsx", views.figure_export, {"fmt": "xlsx"}, name="figure-export-xlsx"),
+    path("key-figures/", views.key_figures, name="key-figures"),
     path("figures/<int:number>/", views.figure_detail, name="figure-detail"),
     path("products/<slug:slug>/", views.product_detail, name="product-detail"),
     path("companies/", views.company_list, name="company-list"),

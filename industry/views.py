@@ -1,4 +1,5 @@
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
@@ -143,6 +144,70 @@ def figure_list(request: HttpRequest) -> HttpResponse:
         "industry/figure_list.html",
         per_page=FIGURES_PER_PAGE,
         context=lambda: {"flagged": flagged_numbers()},
+    )
+
+
+@dataclass
+class Cell:
+    """One product's indicator in one year: the figures stating it, the first shown."""
+
+    figures: list
+    flagged: bool = False
+
+    @property
+    def figure(self):
+        return self.figures[0]
+
+    @property
+    def restated(self) -> list:
+        """The other places that state it."""
+        return self.figures[1:]
+
+    @property
+    def differs(self) -> bool:
+        """Whether the places stating it print different values."""
+        return len({f.printed_value for f in self.figures}) > 1
+
+
+@dataclass
+class ProductTable:
+    product: Product
+    years: list[int]
+    rows: list[tuple[Any, str, list[Cell | None]]]  # (indicator, breakdown, a cell a year)
+
+
+def key_figure_tables(figures, flagged: set[int]) -> list[ProductTable]:
+    """Every figure placed by product, indicator (with its breakdown) and year: one table
+    a product, products and indicators in the vocabulary's order."""
+    cells: dict = {}
+    for f in figures:
+        key = (f.product, (f.indicator.position, f.indicator.pk, f.breakdown), f.year)
+        cell = cells.setdefault(key, Cell([]))
+        cell.figures.append(f)
+        cell.flagged = cell.flagged or f.number in flagged
+    products = sorted({p for p, _r, _y in cells}, key=lambda p: (p.position, p.pk))
+    tables = []
+    for product in products:
+        mine = {(row, year): cell for (p, row, year), cell in cells.items() if p == product}
+        indicators = {row: cell.figure.indicator for (row, _year), cell in mine.items()}
+        years = sorted({year for _row, year in mine})
+        rows = [
+            (indicators[row], row[2], [mine.get((row, year)) for year in years])
+            for row in sorted(indicators)
+        ]
+        tables.append(ProductTable(product, years, rows))
+    return tables
+
+
+@require_GET
+def key_figures(request: HttpRequest) -> HttpResponse:
+    """Every figure by product, indicator and year, one value a cell, each linked to its
+    sentence and flagged where the article disagrees with itself: the index of figures."""
+    figures = Figure.objects.published().for_table().in_reading_order()
+    return render(
+        request,
+        "industry/key_figures.html",
+        {"tables": key_figure_tables(figures, flagged_numbers())},
     )
 
 

@@ -46,6 +46,7 @@ PAGES_ZH = [
     "/industry/articles/carbide-industry-covid-19/",
     "/industry/figures/",
     "/industry/figures/1/",
+    "/industry/key-figures/",
     "/industry/products/pvc/",
     "/industry/products/caustic-soda/",
     "/industry/companies/",
