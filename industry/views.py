@@ -252,13 +252,16 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
         for f in analysis.figures
         if f.product.pk == product.pk or f.product.parent_id == product.pk
     ]
+    rows = [(f, analysis.for_figure(f)) for f in figures]
     return render(
         request,
         "industry/product_detail.html",
         {
             "product": product,
-            "rows": [(f, analysis.for_figure(f)) for f in figures],
+            "rows": rows,
+            "by_sentence": by_sentence_rows(rows),
             "figures": analysis.by_number,
+            "flagged": analysis.flagged_numbers,
             "charts": charts_for(product, figures, analysis),
         },
     )
@@ -325,6 +328,16 @@ def data_notes(request: HttpRequest) -> HttpResponse:
             "figure_notes": [f for f in figures.values() if f.note],
         },
     )
+
+
+def by_sentence_rows(rows: list[tuple]) -> list[tuple[Any, list[tuple]]]:
+    """(figure, derivations) rows grouped under the sentence that states them, each
+    sentence once, in reading order: (the first figure of the sentence, its rows)."""
+    grouped: dict = {}
+    for figure, derivations in rows:
+        key = (figure.paragraph_id, figure.sentence)
+        grouped.setdefault(key, []).append((figure, derivations))
+    return [(items[0][0], items) for items in grouped.values()]
 
 
 def by_sentence(figures) -> list[tuple[str, list]]:

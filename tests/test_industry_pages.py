@@ -213,7 +213,7 @@ def test_figure_periods_say_which_words_are_the_sources(client, seed, language, 
     """The period as printed; the year added when the period does not say it; a year read
     from the context flagged as the editor's."""
     prefix = "/en" if language == "en" else ""
-    response = client.get(f"{prefix}/industry/figures/?sort=")
+    response = client.get(f"{prefix}/industry/figures/?sort=", follow=True)  # to the clean URL
     rows = {
         int(number): row
         for number, row in re.findall(r'<tr id="figure-(\d+)">(.*?)</tr>', response.text, re.S)
@@ -381,3 +381,30 @@ def test_english_figure_table_names_products_and_indicators_in_english(client, s
     assertContains(response, "Net capacity added")
     chart = client.get("/en/industry/products/pvc/").context["charts"][0]
     assert [bar.label for bar in chart.bars][:2] == ["Year-end capacity", "Output"]
+
+
+def test_product_page_shows_each_source_sentence_once(client, seed):
+    response = client.get(reverse("industry:product-detail", args=["pvc"]))
+    html = response.content.decode()
+    sentences = {f.sentence for f, _d in response.context["rows"]}
+    assert len(sentences) < len(response.context["rows"])  # some sentences state several
+    assert html.count('<blockquote class="source-quote"') == len(sentences)
+    for sentence in sentences:
+        assert html.count(f">{sentence}</blockquote>") == 1
+
+
+def test_product_page_folds_the_derived_checks_under_a_toggle(client, seed):
+    response = client.get(reverse("industry:product-detail", args=["pvc"]))
+    html = response.content.decode()
+    rows_with_checks = [f for f, derivations in response.context["rows"] if derivations]
+    assert html.count('<details class="checks">') == len(rows_with_checks) > 0
+    assert html.count("<summary>核对详情") == len(rows_with_checks)
+    # Every derivation sits inside a toggle; none is shown unfolded.
+    outside = re.sub(r'<details class="checks">.*?</details>', "", html, flags=re.S)
+    assert 'class="derivations"' not in outside
+    # The figures a disagreement involves say so on the closed toggle.
+    net = Figure.objects.get(product__slug="pvc", indicator__slug="capacity-net-added", number=15)
+    card = html[html.index(f'id="{net.anchor}"') :]
+    summary = card[card.index("<summary>") : card.index("</summary>")]
+    assert "涉及不一致" in summary
+    assert_csp_safe(response)
