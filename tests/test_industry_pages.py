@@ -206,20 +206,38 @@ def test_figure_detail_shows_sentence_paragraph_and_derivations(
 
 
 @pytest.mark.parametrize(
-    "language, flag, year_added",
-    [("zh-hans", "编者据上下文", "（2019）"), ("en", "editorial, from context", "(2019)")],
+    "language, flag, year_added, end_of_2019, now",
+    [
+        (
+            "zh-hans",
+            "编者据上下文",
+            "（2019）",
+            '<span lang="zh-Hans">2019年底</span>',
+            '<span lang="zh-Hans">目前</span> <span class="meta">',
+        ),
+        (
+            "en",
+            "editorial, from context",
+            "(2019)",
+            '<span class="editorial-name">end of 2019</span>',
+            '<span class="editorial-name">now</span> <span class="meta">',
+        ),
+    ],
 )
-def test_figure_periods_say_which_words_are_the_sources(client, seed, language, flag, year_added):
-    """The period as printed; the year added when the period does not say it; a year read
-    from the context flagged as the editor's."""
+def test_figure_periods_say_which_words_are_the_sources(
+    client, seed, language, flag, year_added, end_of_2019, now
+):
+    """The period as printed (in the editors' English on English pages, marked); the year
+    added when the period does not say it; a year read from the context flagged as the
+    editor's."""
     prefix = "/en" if language == "en" else ""
     response = client.get(f"{prefix}/industry/figures/?sort=", follow=True)  # to the clean URL
     rows = {
         int(number): row
         for number, row in re.findall(r'<tr id="figure-(\d+)">(.*?)</tr>', response.text, re.S)
     }
-    assert '<span lang="zh-Hans">2019年底</span>' in rows[2] and flag not in rows[2]
-    assert '<span lang="zh-Hans">目前</span> <span class="meta">' in rows[1]
+    assert end_of_2019 in rows[2] and flag not in rows[2]
+    assert now in rows[1]
     assert year_added in rows[1] and flag not in rows[1]
     assert "2019" in rows[3] and f">{flag}" in rows[3]
 
@@ -408,3 +426,41 @@ def test_product_page_folds_the_derived_checks_under_a_toggle(client, seed):
     summary = card[card.index("<summary>") : card.index("</summary>")]
     assert "涉及不一致" in summary
     assert_csp_safe(response)
+
+
+@pytest.mark.parametrize(
+    ("path", "english", "chinese"),
+    [
+        ("/en/industry/figures/?product=pvc", ["25.18 Mt", "end of 2019"], ["2518万吨"]),
+        ("/en/industry/key-figures/", ["25.18 Mt", "43.80 Mt", "≈1.20 Mt"], ["2518万吨"]),
+        ("/en/industry/products/pvc/", ["25.18 Mt", "end of 2019", "Unit: Mt"], ["2518万吨"]),
+        ("/en/industry/figures/7/", ["25.18 Mt"], []),
+    ],
+)
+def test_english_pages_give_units_and_periods_in_english(client, seed, path, english, chinese):
+    """万吨 as million tonnes and 2019年底 as "end of 2019", said to be the editors'
+    English; the source sentences stay Chinese, marked as such."""
+    response = client.get(path)
+    html = response.content.decode()
+    for words in english:
+        assert words in html, words
+    outside_quotes = re.sub(r'<(blockquote|span|a)[^>]*lang="zh-Hans"[^>]*>.*?</\1>', "", html)
+    for words in chinese:
+        assert words not in outside_quotes, words
+    assertContains(response, "are the editors' English")
+    if "/products/" in path:
+        assertContains(response, '<blockquote class="source-quote" lang="zh-Hans">')
+
+
+def test_million_tonnes_keep_the_printed_digits():
+    from django.utils import translation
+
+    from industry.templatetags.industry_text import in_unit
+
+    with translation.override("en"):
+        assert in_unit("2518", "万吨") == "25.18"
+        assert in_unit("6.1", "万吨") == "0.061"
+        assert in_unit("−3.5", "万吨") == "−0.035"
+        assert in_unit("161", "家") == "161"
+    with translation.override("zh-hans"):
+        assert in_unit("2518", "万吨") == "2518"
