@@ -464,3 +464,24 @@ def test_million_tonnes_keep_the_printed_digits():
         assert in_unit("161", "家") == "161"
     with translation.override("zh-hans"):
         assert in_unit("2518", "万吨") == "2518"
+
+
+def test_english_article_pages_give_titles_in_the_editors_english(client, seed):
+    response = client.get("/en" + CHLOR_ALKALI_URL)
+    html = response.content.decode()
+    assert '<h1><span class="editorial-name">Economic performance of China\'s' in html.replace(
+        "&#x27;", "'"
+    )
+    assert '<span lang="zh-Hans">2019年中国氯碱行业经济运行分析</span>' in html  # the original
+    assert '<span lang="zh-Hans">二、</span> <span class="editorial-name">Features of' in html
+    assert '<span class="editorial-name">Market outlook for 2020</span>' in html
+    # The text itself stays the source's Chinese, marked as such.
+    assert '<p lang="zh-Hans">' in html
+    # Chinese pages are unchanged: the source's headings.
+    html = client.get(CHLOR_ALKALI_URL).content.decode()
+    assert "三、2020年市场展望" in html and "Market outlook" not in html
+
+
+def test_english_product_page_names_the_section_in_english(client, seed):
+    html = client.get("/en/industry/products/pvc/").content.decode()
+    assert '<span lang="zh-Hans">二、1、</span> <span class="editorial-name">Capacity grew' in html

@@ -281,3 +281,28 @@ def period_in_english(figure) -> SafeString:
             ' <span class="meta">{}{}{}</span>', gettext("（"), figure.year, gettext("）")
         )
     return shown
+
+
+@register.simple_tag
+def title_of(article) -> SafeString:
+    """An article's title: on English pages the editors' English (marked as theirs) when
+    there is one, else the source's Chinese, marked as Chinese."""
+    if english() and article.title_en:
+        return format_html('<span class="editorial-name">{}</span>', article.title_en)
+    return source_html(article.title)
+
+
+@register.simple_tag
+def heading_of(section, full: bool = False) -> SafeString:
+    """A section's heading: its number as the source prints it (with its parent's when
+    `full`: 二、1、) and the heading, in the editors' English on English pages when there
+    is one (marked as theirs), else the source's Chinese."""
+    if not (english() and section.heading_en):
+        return source_html(section.label if full else section)
+    number = section.number
+    if full and section.parent_id:
+        number = section.parent.number + number
+    english_heading = format_html('<span class="editorial-name">{}</span>', section.heading_en)
+    if not number:
+        return english_heading
+    return format_html('<span lang="zh-Hans">{}</span> {}', number, english_heading)
