@@ -145,7 +145,6 @@ def test_counts_follow_edits_at_once(client, seed):
     [
         ("topic=credit&topic=training", [6, 8, 10, 17]),  # one facet: any of its values
         ("topic=credit&topic=training&target_group=small-micro", [8, 10]),  # facets: each
-        ("region=hubei&region=hubei", [5]),
     ],
 )
 def test_values_of_one_facet_combine_with_or_facets_with_and(client, seed, query, expected):
@@ -186,8 +185,3 @@ def test_empty_parameters_redirect_to_the_clean_url(client, seed, query, clean):
     response = client.get(f"{LIST_URL}?{query}")
     assert response.status_code == 302
     assert response["Location"] == LIST_URL + clean
-
-
-def test_links_on_the_list_carry_no_empty_parameters(client, seed):
-    body = client.get(LIST_URL, {"topic": "credit"}).content.decode()
-    assert "=&amp;" not in body and "=&quot;" not in body and '="?' not in body
