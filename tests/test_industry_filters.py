@@ -134,3 +134,10 @@ def test_sort_choices_are_in_the_page_language(client, seed):
     body = client.get(reverse("industry:figure-list")).content.decode()
     assert '<option value="-product">产品（倒序）</option>' in body
     assert "descending" not in body
+
+
+def test_two_products_give_the_figures_of_either(client, seed):
+    response = client.get(f"{URL}?product=pvc&product=crude-salt&year=2019")
+    products = {f.product.slug for f in response.context["page"].object_list}
+    assert products == {"pvc", "crude-salt"}
+    assert [c.label for c in response.context["filter"].chips()] == ["聚氯乙烯", "原盐", "2019年"]
