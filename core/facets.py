@@ -29,7 +29,9 @@ class FacetField(forms.ModelMultipleChoiceField):
         field = self.queryset.model._meta.get_field(key) if key != "pk" else None
         if field is None or isinstance(field, models.IntegerField):
             for item in value:
-                if isinstance(item, str) and item.lstrip("-").isdigit() and abs(int(item)) >= 2**63:
+                digits = item.lstrip("-") if isinstance(item, str) else ""
+                # Length first: int() refuses strings of more than 4,300 digits.
+                if digits.isdigit() and (len(digits) > 19 or int(digits) >= 2**63):
                     raise ValidationError(
                         self.error_messages["invalid_choice"],
                         code="invalid_choice",

@@ -97,6 +97,8 @@ def test_filter_state_lives_in_the_url(client, seed):
         {"topic": "no-such-topic"},
         {"heading": "abc"},
         {"heading": "999999"},
+        {"heading": "9" * 5000},  # beyond int()'s 4,300 digits
+        {"heading": "9223372036854775808"},  # one past a bigint
         {"notice": "nope"},
         {"region": "<script>"},
         {"q": "长" * 501},
