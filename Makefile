@@ -3,13 +3,15 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+HOST ?= 127.0.0.1
+UPSTREAM_PORT ?= 8001
 
 # `make run` is a local server over plain HTTP, with a per-checkout secret key
 # (git-ignored) unless one is given.
 run: export DJANGO_SECRET_KEY ?= $(shell test -s .secret_key || $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))' > .secret_key; cat .secret_key)
 run: export DJANGO_HTTPS ?= 0
 
-.PHONY: install run serve test e2e lint format bench load
+.PHONY: install run serve serve-proxy test e2e lint format bench load
 
 install: $(VENV)/.installed
 
@@ -33,6 +35,16 @@ serve: install
 	$(BIN)/python manage.py seed
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	PORT=$(PORT) $(BIN)/gunicorn --config kbsite/gunicorn_conf.py kbsite.wsgi
+
+# Production serving behind nginx (deploy/, needs Debian's nginx): nginx on HOST:PORT reads
+# whole requests and answers, drops slow clients and serves static files; gunicorn listens on
+# 127.0.0.1:UPSTREAM_PORT. PROXY_ARGS="--certificate C --key K" makes nginx serve HTTPS.
+serve-proxy: export DJANGO_BEHIND_PROXY ?= 1
+serve-proxy: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(BIN)/python deploy/proxy.py --listen $(HOST):$(PORT) --upstream 127.0.0.1:$(UPSTREAM_PORT) $(PROXY_ARGS)
 
 # The browser tests run once, on their own (`make e2e`), not in every database's run.
 test: install
@@ -59,6 +71,8 @@ bench: install
 	$(BIN)/python bench/run.py
 	HYPOTHESIS_PROFILE=bench $(BIN)/python -m pytest tests/test_hostile.py -q
 
-# Mixed load against gunicorn on PostgreSQL, with a 10 s database outage -> bench/results.md
+# Mixed load through nginx to gunicorn on PostgreSQL: slow-header clients, then a 10 s
+# database outage -> bench/results.md. LOAD_ARGS: more options (see bench/load.py --help),
+# e.g. --postgres/--cluster for a PostgreSQL cluster of its own (the outage stops it).
 load: install
-	$(BIN)/python bench/load.py
+	$(BIN)/python bench/load.py $(LOAD_ARGS)

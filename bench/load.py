@@ -1,10 +1,14 @@
-"""Load and faults: serve the site as in production (gunicorn, debug off) against a fresh
-PostgreSQL database, drive a mixed browse/search/export load from concurrent clients, stop
-PostgreSQL for a while in the middle of it, and report throughput, latency, what clients
-got during the outage and how soon every request succeeded again. Loopback only.
+"""Load and faults: serve the site as in production (gunicorn behind nginx as
+`make serve-proxy` runs them, debug off) against a fresh PostgreSQL database; first hold
+slow-header connections ("slowloris") open and probe /healthz through nginx, and straight to
+gunicorn for comparison; then drive a mixed browse/search/export load from concurrent
+clients, stop PostgreSQL for a while in the middle of it, and report throughput, latency, what
+clients got during the outage, how many log lines each request wrote meanwhile, and how soon
+every request succeeded again. Loopback only.
 
     python bench/load.py [--duration 60] [--clients 50] [--outage 10] [--no-fault]
-                         [--modes persistent pool] [--synthetic 50]
+                         [--modes persistent pool] [--synthetic 50] [--no-proxy]
+                         [--slow-clients 40] [--slow-seconds 10]
 
 Each mode starts its own gunicorn: `persistent` keeps Django's persistent connections
 (the default settings), `pool` sets DJANGO_DB_POOL=1. The database (kb_load) is created
@@ -34,6 +38,10 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as a script: deploy/ is a package beside bench/
+
+from deploy import proxy  # noqa: E402
+
 DATA = ROOT / "bench" / ".data"
 PYTHON = sys.executable
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
@@ -57,6 +65,8 @@ class Run:
     events: dict[str, float] = field(default_factory=dict)  # seconds since the load began
     server_log: str = ""
     load_average: str = ""  # of the whole machine, which other work may share
+    log_lines: dict[str, dict[str, int]] = field(default_factory=dict)
+    slow: list[dict] = field(default_factory=list)  # the slow-header phase: name, line, ...
 
 
 # Postgres
@@ -139,6 +149,9 @@ def site_environment(database_url: str, port: int, pool: bool) -> dict[str, str]
         "DJANGO_DB_POOL": "1" if pool else "0",
         "HOST": "127.0.0.1",
         "PORT": str(port),
+        # Every simulated visitor comes from 127.0.0.1, which the per-address download
+        # throttle would take for one client; the throttle has its own tests.
+        "KB_EXPORTS_PER_MINUTE": "0",
     }
 
 
@@ -180,14 +193,7 @@ class Server:
     def __init__(self, env: dict, port: int, log: Path):
         self.port, self.log = port, log
         self.log_file = log.open("w")
-        self.process = subprocess.Popen(
-            [GUNICORN, "--config", "kbsite/gunicorn_conf.py", "kbsite.wsgi"],
-            cwd=ROOT,
-            env=env,
-            stdout=self.log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        self.process = proxy.gunicorn(f"127.0.0.1:{port}", env=env, output=self.log_file)
 
     def wait_until_ready(self, seconds: float = 60) -> None:
         deadline = time.monotonic() + seconds
@@ -215,6 +221,36 @@ class Server:
         self.log_file.close()
 
 
+class Proxy:
+    """nginx with deploy/nginx.conf.template in front of one gunicorn, as `make serve-proxy`
+    runs it; its access log and errors go to files."""
+
+    def __init__(self, port: int, upstream: int, access_log: Path):
+        self.port, self.access_log = port, access_log
+        run_dir = DATA / "nginx"
+        config = proxy.render(
+            listen=f"127.0.0.1:{port}",
+            upstreams=[f"127.0.0.1:{upstream}"],
+            static_root=ROOT / "staticfiles",
+            run_dir=run_dir,
+            access_log=str(access_log),
+            user=proxy.default_user(),
+        )
+        access_log.write_text("")
+        self.errors = access_log.with_suffix(".errors").open("w")
+        self.nginx = proxy.Nginx(config, run_dir, output=self.errors)
+        self.nginx.wait_until_listening("127.0.0.1", port)
+
+    def stop(self) -> None:
+        self.nginx.stop()
+        self.errors.close()
+
+
+def count_lines(path: Path) -> int:
+    with path.open("rb") as f:
+        return sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -229,6 +265,61 @@ def get(port: int, path: str, timeout: float) -> tuple[int, bytes]:
         return response.status, response.read()
     finally:
         conn.close()
+
+
+# Slow clients
+
+
+class SlowHeaderClients:
+    """`count` connections that send a request's headers a line at a time and never finish
+    them, as a slow or hostile client does ("slowloris"). A connection the server drops is
+    opened again, so the pressure holds for as long as the block lasts."""
+
+    def __init__(self, port: int, count: int = 40, interval: float = 1.0):
+        self.port, self.count, self.interval = port, count, interval
+        self.sockets: list[socket.socket] = []
+        self.reopened = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._trickle, daemon=True)
+
+    def _open(self) -> socket.socket:
+        sock = socket.create_connection(("127.0.0.1", self.port), timeout=2)
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        return sock
+
+    def _trickle(self) -> None:
+        while not self._stop.wait(self.interval):
+            for i, sock in enumerate(self.sockets):
+                try:
+                    sock.sendall(b"X-Slow: 1\r\n")
+                except OSError:
+                    sock.close()
+                    try:
+                        self.sockets[i] = self._open()
+                        self.reopened += 1
+                    except OSError:
+                        pass
+
+    def __enter__(self) -> "SlowHeaderClients":
+        self.sockets = [self._open() for _ in range(self.count)]
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(timeout=self.interval + 5)
+        for sock in self.sockets:
+            sock.close()
+
+
+def probe(port: int, path: str = "/healthz", timeout: float = 2) -> float | None:
+    """Seconds for a 200 from `path` on a fresh connection; None if it failed or timed out."""
+    start = time.monotonic()
+    try:
+        status, _ = get(port, path, timeout=timeout)
+    except OSError:
+        return None
+    return time.monotonic() - start if status == 200 else None
 
 
 # The load
@@ -309,10 +400,11 @@ def sleep_until(moment: float) -> None:
 
 
 def drive(
-    port: int, args, mix, pg: Postgres, mode: str, fault: bool
-) -> tuple[list[Result], dict[str, float]]:
-    """Run the clients for the duration; with `fault`, stop PostgreSQL for the outage."""
-    stop, results, events = threading.Event(), [], {}
+    port: int, args, mix, pg: Postgres, mode: str, fault: bool, logs: dict[str, Path]
+) -> tuple[list[Result], dict[str, float], dict[str, dict[str, int]]]:
+    """Run the clients for the duration; with `fault`, stop PostgreSQL for the outage.
+    The lines in each log are counted when PostgreSQL has stopped and when it is started."""
+    stop, results, events, lines = threading.Event(), [], {}, {}
     t0 = time.monotonic()
     threads = [
         threading.Thread(
@@ -331,8 +423,10 @@ def drive(
             events["stop issued"] = time.monotonic() - t0
             pg.stop()
             events["stopped"] = time.monotonic() - t0
+            lines["stopped"] = {name: count_lines(log) for name, log in logs.items()}
             sleep_until(t0 + events["stopped"] + args.outage)
             print(f"load [{mode}]: starting PostgreSQL", file=sys.stderr, flush=True)
+            lines["start issued"] = {name: count_lines(log) for name, log in logs.items()}
             events["start issued"] = time.monotonic() - t0
             pg.start()
             events["started"] = time.monotonic() - t0
@@ -344,7 +438,7 @@ def drive(
         if pg.stopped:
             pg.ensure_up()
     events["end"] = time.monotonic() - t0
-    return results, events
+    return results, events, lines
 
 
 # Reporting
@@ -377,12 +471,27 @@ def analyse(run: Run, args) -> list[str]:
     lines = [
         f"### {run.mode}: {'DJANGO_DB_POOL=1' if run.mode == 'pool' else 'persistent connections (the default settings)'}",
         "",
+    ]
+    if run.slow:
+        lines += [
+            f"**Slow clients** ({args.slow_seconds:.0f} s each, before the load): connections that "
+            "send a header line a second and never finish; meanwhile /healthz is asked on a fresh "
+            "connection every half second (2 s timeout).",
+            "",
+            "| /healthz asked | slow-header connections | answered | p50 / slowest ms | load average (1 min) |",
+            "|---|---|---|---|---|",
+            *(phase["line"] for phase in run.slow),
+            "",
+        ]
+    lines += [
+        "**Mixed load**" + ("" if args.no_proxy else " through nginx") + ":",
+        "",
         f"- requests: {len(results):,} in {events['end']:.1f} s = **{len(results) / events['end']:,.0f} requests/s**",
         f"- outcomes: {counts(results)}",
         f"- latency p50 / p95 / p99, all requests: {latencies(results)} ms",
     ]
     if "stop issued" in events:
-        lines += fault_lines(results, events)
+        lines += fault_lines(results, events, run.log_lines)
     lines += [
         f"- any 500: {'YES' if any(r.outcome == '500' for r in results) else 'no'}; "
         f"timeouts ({args.timeout:.0f} s): {sum(r.outcome == 'timeout' for r in results)}; "
@@ -403,7 +512,9 @@ def analyse(run: Run, args) -> list[str]:
     return lines
 
 
-def fault_lines(results: list[Result], events: dict[str, float]) -> list[str]:
+def fault_lines(
+    results: list[Result], events: dict[str, float], log_lines: dict[str, dict[str, int]]
+) -> list[str]:
     stop_issued, stopped = events["stop issued"], events["stopped"]
     start_issued, started = events["start issued"], events["started"]
     before = [r for r in results if r.start + r.latency < stop_issued]
@@ -427,6 +538,16 @@ def fault_lines(results: list[Result], events: dict[str, float]) -> list[str]:
         f"p50 / p95 / p99 {latencies(down)} ms; longest "
         + (f"**{ms(slowest.latency)} ms** ({slowest.page}, {slowest.outcome})" if slowest else "—"),
         f"- from the restart on ({start_issued:.1f} s–end): {counts(after)}",
+        "- log lines written while it was down: "
+        + (
+            "; ".join(
+                f"{name} {log_lines['start issued'][name] - log_lines['stopped'][name]:,} "
+                f"(**{(log_lines['start issued'][name] - log_lines['stopped'][name]) / max(1, len(down)):.1f} a request**)"
+                for name in log_lines["stopped"]
+            )
+            if log_lines
+            else "not counted"
+        ),
         "- first 200 after the restart: "
         + (
             f"**{first_ok - start_issued:.2f} s** after `start` was issued "
@@ -451,7 +572,12 @@ def fault_lines(results: list[Result], events: dict[str, float]) -> list[str]:
 def problems(run: Run, args) -> list[str]:
     """What the run shows to be wrong: the behaviour asked of the site under a fault."""
     results, events = run.results, run.events
-    found = []
+    found = [
+        f"/healthz through nginx answered {phase['answered']} of {phase['probes']} probes "
+        "beside the slow clients"
+        for phase in run.slow
+        if phase["name"] == "through nginx" and phase["answered"] < phase["probes"]
+    ]
     unexpected = Counter(r.outcome for r in results if r.outcome not in (OK, "503"))
     if unexpected:
         found.append(f"answers other than 200 and 503: {dict(unexpected)}")
@@ -490,11 +616,38 @@ def timeline(results: list[Result], events: dict[str, float]) -> list[str]:
 def summarise_log(log: Path) -> str:
     text = log.read_text(errors="replace")
     return (
-        f"{text.count('Booting worker')} worker boots, {text.count('WORKER TIMEOUT')} worker "
-        f"timeouts, {text.count('Internal Server Error:')} errors and "
+        f"{text.count(chr(10)):,} lines, {text.count('Traceback (most recent call last)'):,} "
+        f"tracebacks; {text.count('Booting worker')} worker boots, "
+        f"{text.count('WORKER TIMEOUT')} worker timeouts, "
+        f"{text.count('Internal Server Error:')} errors and "
         f"{text.count('Service Unavailable:')} 503s logged with a traceback; the same gunicorn "
         "served to the end"
     )
+
+
+def slow_header_phase(target: int, name: str, clients: int, seconds: float) -> dict:
+    """Hold `clients` slow-header connections to `target` for `seconds`, probing /healthz
+    there on a fresh connection every half second (2 s timeout)."""
+    load_before = os.getloadavg()[0]
+    answered = []
+    probes = 0
+    with SlowHeaderClients(target, count=clients, interval=1.0) as slow:
+        time.sleep(0.5)
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            probes += 1
+            seconds_taken = probe(target, timeout=2)
+            if seconds_taken is not None:
+                answered.append(seconds_taken)
+            time.sleep(max(0.0, 0.5 - (seconds_taken or 2)))
+        reopened = slow.reopened
+    line = (
+        f"| {name} | {clients} ({reopened} reopened after the server dropped them) | "
+        f"{len(answered)} of {probes} | "
+        + (f"{ms(percentile(answered, 50))} / {ms(max(answered))}" if answered else "—")
+        + f" | {load_before:.1f} |"
+    )
+    return {"name": name, "line": line, "answered": len(answered), "probes": probes}
 
 
 def write_section(path: Path, lines: list[str]) -> None:
@@ -549,6 +702,11 @@ def main() -> None:
     parser.add_argument("--cluster", default="15/main", help="the pg_ctlcluster version/name")
     parser.add_argument("--pg-stop", help="command that stops PostgreSQL (default: pg_ctlcluster)")
     parser.add_argument("--pg-start", help="command that starts PostgreSQL again")
+    parser.add_argument(
+        "--no-proxy", action="store_true", help="clients talk to gunicorn, without nginx"
+    )
+    parser.add_argument("--slow-clients", type=int, default=40, help="slow-header connections")
+    parser.add_argument("--slow-seconds", type=float, default=10, help="0: no slow-header phase")
     parser.add_argument("--output", default=str(ROOT / "bench" / "results.md"))
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args()
@@ -568,15 +726,39 @@ def main() -> None:
     signal.signal(signal.SIGTERM, interrupt)
     DATA.mkdir(parents=True, exist_ok=True)
     args.port = args.port or free_port()
+    upstream = args.port if args.no_proxy else free_port()
     runs = []
     try:
         print(f"load: building {args.database} …", file=sys.stderr, flush=True)
         url = build_database(pg, args.database, args.synthetic)
         for mode in args.modes:
             log = DATA / f"load-gunicorn-{mode}.log"
-            server = Server(site_environment(url, args.port, mode == "pool"), args.port, log)
+            env = site_environment(url, upstream, mode == "pool")
+            if not args.no_proxy:
+                env["DJANGO_BEHIND_PROXY"] = "1"
+            server = Server(env, upstream, log)
+            front, logs = None, {"gunicorn": log}
             try:
                 server.wait_until_ready()
+                if not args.no_proxy:
+                    logs["nginx"] = DATA / f"load-nginx-{mode}.log"
+                    front = Proxy(args.port, upstream, logs["nginx"])
+                slow = []
+                if args.slow_seconds:
+                    targets = [] if args.no_proxy else [(args.port, "through nginx")]
+                    targets.append((upstream, "straight to gunicorn"))
+                    for target, name in targets:
+                        print(
+                            f"load [{mode}]: {args.slow_clients} slow-header clients "
+                            f"{name} for {args.slow_seconds:.0f} s",
+                            file=sys.stderr,
+                            flush=True,
+                        )
+                        slow.append(
+                            slow_header_phase(target, name, args.slow_clients, args.slow_seconds)
+                        )
+                        # Let the server drop what the slow clients left behind.
+                        time.sleep(2)
                 mix = page_mix(args.port)
                 print(
                     f"load [{mode}]: {args.clients} clients for {args.duration:.0f} s"
@@ -585,15 +767,28 @@ def main() -> None:
                     flush=True,
                 )
                 load_before = os.getloadavg()[0]
-                results, events = drive(args.port, args, mix, pg, mode, not args.no_fault)
+                results, events, log_lines = drive(
+                    args.port, args, mix, pg, mode, not args.no_fault, logs
+                )
                 load_average = (
                     f"{load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end"
                 )
                 if server.process.poll() is not None:
                     raise RuntimeError(f"gunicorn died during the run; see {log}")
             finally:
+                if front:
+                    front.stop()
                 server.stop()
-            run = Run(mode, args.duration, results, events, summarise_log(log), load_average)
+            run = Run(
+                mode,
+                args.duration,
+                results,
+                events,
+                summarise_log(log),
+                load_average,
+                log_lines,
+                slow,
+            )
             runs.append(run)
     finally:
         pg.ensure_up()
@@ -606,7 +801,12 @@ def main() -> None:
         "",
         f"Measured {datetime.now().strftime('%Y-%m-%d %H:%M')} on {machine} with "
         f"`{' '.join(['python bench/load.py', *sys.argv[1:]])}`.",
-        f"gunicorn as `make serve` runs it ({os.environ.get('WEB_CONCURRENCY', f'{os.cpu_count() * 2 + 1}')} workers x "
+        (
+            "gunicorn alone, as `make serve` runs it"
+            if args.no_proxy
+            else "nginx in front of gunicorn, as `make serve-proxy` runs them"
+        )
+        + f" ({os.environ.get('WEB_CONCURRENCY', f'{os.cpu_count() * 2 + 1}')} gunicorn workers x "
         f"{os.environ.get('GUNICORN_THREADS', '4')} threads, debug off, plain HTTP on loopback) over PostgreSQL "
         f"({args.database}: the seed plus {args.synthetic} synthetic notices, {20 * (args.synthetic + 1):,} measures); "
         f"{args.clients} clients on the same machine, each sending its next request when the last one has "

@@ -278,6 +278,18 @@ def _pattern(forms: list[str]) -> re.Pattern | None:
     return re.compile("|".join(parts), re.IGNORECASE) if parts else None
 
 
+def missing_words(text: str, search: "Search | None") -> list[str]:
+    """The words of the search (as typed) that do not show in the text under any of their
+    names."""
+    if not search:
+        return []
+    return [
+        word.text
+        for word, forms in zip(search.words, search.surface_forms(), strict=True)
+        if (pattern := _pattern(forms)) and not pattern.search(text or "")
+    ]
+
+
 SENTENCE = re.compile(r"[^。！？；!?;]*[。！？；!?;]?")
 
 

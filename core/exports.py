@@ -1,27 +1,40 @@
-"""Every list can be downloaded as CSV, XLSX or JSON, exactly as filtered and all of it.
+"""Every list can be downloaded as CSV or JSON, exactly as filtered and all of it.
 
 Rows are streamed from the database in chunks, so memory stays flat however many there
 are. CSV starts with a UTF-8 byte-order mark so that Excel and LibreOffice read the
-Chinese correctly; its and the workbook's column headers are in the page's language
-(an export's `labels`). JSON keeps stable English keys (its meta gives the labels) and
-carries the same fields, plus absolute links. Numbers are written as the source prints
-them, a change signed.
+Chinese correctly; its and the workbook's (.xlsx) column headers are in the page's
+language (an export's `labels`). JSON keeps stable English keys (its meta gives the
+labels) and carries the same fields, plus absolute links. Numbers are written as the
+source prints them, a change signed.
+
+Bounds: a download by anyone but staff holds at most KB_EXPORT_ROW_LIMIT rows (the file
+says so in a last row, or JSON's "truncated", and the X-Row-Limit header); each client
+may start KB_EXPORTS_PER_MINUTE downloads a minute. The first rows are read before the
+response starts, so a database outage is the 503 page; one mid-way raises inside the
+stream, so the server breaks the transfer off rather than end the file cleanly.
 """
 
 import csv
 import json
 import re
 import tempfile
+import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from decimal import Decimal
+from itertools import chain, islice
 from typing import Any
 
 import xlsxwriter
-from django.http import FileResponse, HttpRequest, StreamingHttpResponse
+from django.conf import settings
+from django.core.cache import cache
+from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from core.clients import client_address
 from core.text import english
 
 CHUNK = 2000
@@ -41,8 +54,38 @@ def filename(what: str, extension: str, *, filtered: bool) -> str:
     return f"kb-{what}{'-filtered' if filtered else ''}-{today}.{extension}"
 
 
+class Capped:
+    """The rows, stopping after `limit` (None: all); `truncated` says whether any were left.
+
+    The first row is read at once, while the view still runs: a database outage is then
+    an error page, not a 200 whose body stops after the header."""
+
+    def __init__(self, rows: Iterator, limit: int | None):
+        self.rows, self.limit, self.truncated = rows, limit, False
+        self.first = list(islice(rows, 1))
+
+    def __iter__(self) -> Iterator:
+        try:
+            for index, row in enumerate(chain(self.first, self.rows)):
+                if index == self.limit:
+                    self.truncated = True
+                    return
+                yield row
+        finally:
+            # Stopped early (the limit, a client gone): close the database cursor now.
+            close = getattr(self.rows, "close", None)
+            if close:
+                close()
+
+
+def truncated_note(limit: int) -> str:
+    return _(
+        "本文件只含前 %(limit)s 行：公开下载以此为限。请缩小筛选范围，或请工作人员下载全部。"
+    ) % {"limit": f"{limit:,}"}
+
+
 def csv_response(
-    rows: Iterable[dict], columns: list[str], name: str, header: list[str] | None = None
+    rows: Capped, columns: list[str], name: str, header: list[str] | None = None
 ) -> StreamingHttpResponse:
     writer = csv.writer(_Line())
 
@@ -50,30 +93,46 @@ def csv_response(
         yield "\ufeff" + writer.writerow([cell(title) for title in header or columns])
         for row in rows:
             yield writer.writerow([csv_value(row.get(column)) for column in columns])
+        if rows.truncated:
+            # A last row a spreadsheet user sees, under the data.
+            yield writer.writerow([csv_value(truncated_note(rows.limit))])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 
 
-def csv_value(value):
-    if isinstance(value, list):
-        return "; ".join(str(v) for v in value)
+def csv_value(value) -> str:
+    """One CSV cell. Every cell, whatever it holds, passes the formula guard last."""
+    if value is None:
+        return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, str) and value[:1] in FORMULA_STARTS and not NUMBER.fullmatch(value):
+    if isinstance(value, list | tuple):
+        value = "; ".join(cell_part(v) for v in value)
+    text = str(value)
+    if text[:1] in FORMULA_STARTS and not NUMBER.fullmatch(text):
         # Spreadsheets run a cell that starts like a formula; an apostrophe keeps it text.
-        return "'" + value
-    return "" if value is None else value
+        return "'" + text
+    return text
 
 
-def json_response(rows: Iterable[dict], name: str, meta: dict) -> StreamingHttpResponse:
+def cell_part(value) -> str:
+    """One item of a list in a CSV cell; a record (a classification with its evidence) as
+    its values, the last quoted: topic credit 信贷 “加大信贷支持力度”."""
+    if isinstance(value, dict):
+        *head, last = (str(v) for v in value.values())
+        return " ".join([*head, f"“{last}”"])
+    return str(value)
+
+
+def json_response(rows: Capped, name: str, meta: dict) -> StreamingHttpResponse:
     def chunks() -> Iterator[str]:
         yield '{"meta": ' + json.dumps(meta, ensure_ascii=False, default=str) + ', "rows": ['
         for index, row in enumerate(rows):
             line = json.dumps(row, ensure_ascii=False, default=json_number)
             yield ("," if index else "") + "\n" + line
-        yield "\n]}\n"
+        yield f'\n], "truncated": {json.dumps(rows.truncated)}}}\n'
 
     response = StreamingHttpResponse(chunks(), content_type="application/json; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
@@ -101,9 +160,14 @@ def export(
     filtered: bool,
     filters: dict,
     labels: dict | None = None,
-) -> StreamingHttpResponse | FileResponse:
+) -> HttpResponse:
     """The response for one list: each of `rows` becomes a line of the `columns`, headed
     by their `labels` (in the page's language) in CSV and XLSX."""
+    wait = throttled(request)
+    if wait:
+        response = render(request, "429.html", {"wait": wait}, status=429)
+        response["Retry-After"] = str(wait)
+        return response
     name = filename(what, fmt, filtered=filtered)
     absolute = request.build_absolute_uri
 
@@ -114,19 +178,53 @@ def export(
                 for column, value in columns.items()
             }
 
+    limit = row_limit(request)
+    capped = Capped(values(), limit)
     if fmt == "csv":
-        return csv_response(values(), list(columns), name, header=headers(columns, labels))
-    if fmt == "xlsx":
-        return xlsx_response(values(), list(columns), headers(columns, labels), name)
-    meta = {
-        "what": what,
-        "filters": filters,
-        "generated": timezone.localtime().isoformat(timespec="seconds"),
-        "source": request.build_absolute_uri(),
-        "columns": list(columns),
-        "labels": headers(columns, labels),
-    }
-    return json_response(values(), name, meta)
+        response = csv_response(capped, list(columns), name, header=headers(columns, labels))
+    elif fmt == "xlsx":
+        response = xlsx_response(capped, list(columns), headers(columns, labels), name)
+    else:
+        meta = {
+            "what": what,
+            "filters": filters,
+            "generated": timezone.localtime().isoformat(timespec="seconds"),
+            "source": request.build_absolute_uri(),
+            "columns": list(columns),
+            "labels": headers(columns, labels),
+            "row_limit": limit,
+        }
+        response = json_response(capped, name, meta)
+    if limit is not None:
+        response["X-Row-Limit"] = str(limit)
+    return response
+
+
+def row_limit(request: HttpRequest) -> int | None:
+    """How many rows this visitor may download: staff all of them."""
+    return None if request.user.is_staff else settings.KB_EXPORT_ROW_LIMIT
+
+
+clock = time.time  # the throttle's clock (tests hold it still)
+
+
+def throttled(request: HttpRequest) -> int:
+    """0, or the seconds until this client may start another download (staff are not
+    throttled). A fixed one-minute window per client address, counted in the cache."""
+    if request.user.is_staff or not settings.KB_EXPORTS_PER_MINUTE:
+        return 0
+    now = clock()
+    window = int(now // 60)
+    key = f"exports:{client_address(request)}:{window}"
+    cache.add(key, 0, timeout=60)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr: a new window
+        cache.add(key, 1, timeout=60)
+        count = 1
+    if count <= settings.KB_EXPORTS_PER_MINUTE:
+        return 0
+    return max(1, int((window + 1) * 60 - now + 0.999))
 
 
 def iso(value: date | None) -> str | None:
@@ -212,13 +310,14 @@ def printed_number(text: str, sign: int = 1) -> int | Decimal | None:
     """A number as the source prints it (2518, 6.10), signed: 同比下降23% is -23."""
     if not text:
         return None
-    number = Decimal(text) * sign
+    try:
+        number = Decimal(text) * sign
+    except ArithmeticError:  # not a number after all: the text, through the cell guard
+        return text
     return int(number) if "." not in text else number
 
 
-def xlsx_response(
-    rows: Iterable[dict], columns: list[str], header: list[str], name: str
-) -> FileResponse:
+def xlsx_response(rows: Capped, columns: list[str], header: list[str], name: str) -> FileResponse:
     """The rows as an .xlsx workbook. XlsxWriter's constant_memory mode writes each row to
     disk as it comes, so memory stays flat however many rows there are; the finished file
     is then streamed from a temporary file, deleted when the response closes."""
@@ -232,6 +331,7 @@ def xlsx_response(
     sheet.freeze_panes(1, 0)
     for index, title in enumerate(header):
         sheet.write_string(0, index, cell(title), bold)
+    line = 0
     for line, row in enumerate(rows, start=1):
         for index, column in enumerate(columns):
             value = row.get(column)
@@ -243,6 +343,8 @@ def xlsx_response(
                 sheet.write_number(line, index, value)
             else:
                 sheet.write_string(line, index, str(cell(value)))
+    if rows.truncated:  # a last row a spreadsheet user sees, under the data
+        sheet.write_string(line + 1, 0, cell(truncated_note(rows.limit)))
     workbook.close()
     spool.seek(0)
     response = FileResponse(spool, as_attachment=True, filename=name, content_type=XLSX_TYPE)

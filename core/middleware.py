@@ -1,6 +1,12 @@
+import time
 from collections.abc import Callable
 
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
+from django.utils.cache import patch_cache_control
+from django.utils.translation import gettext as _
 
 # The site uses none of these browser features; say so, so no embedded content can.
 PERMISSIONS_POLICY = (
@@ -13,5 +19,43 @@ def permissions_policy(get_response: Callable[[HttpRequest], HttpResponse]):
         response = get_response(request)
         response.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         return response
+
+    return middleware
+
+
+def private_when_login_required(get_response: Callable[[HttpRequest], HttpResponse]):
+    """Under KB_LOGIN_REQUIRED every page is for its account only: no shared cache (a
+    proxy's, a CDN's) may keep one and hand it to someone else."""
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        response = get_response(request)
+        if settings.KB_LOGIN_REQUIRED:
+            patch_cache_control(response, private=True)
+        return response
+
+    return middleware
+
+
+LAST_SEEN = "kb_last_seen"
+# How stale the stored time may get before it is written again: not a session write per page.
+LAST_SEEN_GRANULARITY = 60
+
+
+def staff_idle_timeout(get_response: Callable[[HttpRequest], HttpResponse]):
+    """Log staff out after KB_STAFF_IDLE_TIMEOUT seconds without a request: their sessions
+    can change the knowledge base, and an unattended browser should not keep that for the
+    two weeks a session lasts."""
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if user.is_authenticated and user.is_staff:
+            now = int(time.time())
+            last = request.session.get(LAST_SEEN)
+            if last is not None and now - last > settings.KB_STAFF_IDLE_TIMEOUT:
+                logout(request)
+                messages.info(request, _("您已闲置过久，为安全起见已退出登录。请重新登录。"))
+            elif last is None or now - last >= LAST_SEEN_GRANULARITY:
+                request.session[LAST_SEEN] = now
+        return get_response(request)
 
     return middleware

@@ -175,7 +175,7 @@ class Term(Versioned):
 
 # Raise when analyze() or any model's search_document() changes: the next migrate then
 # analyses every searchable record again (see rebuild_stale_search_index).
-SEARCH_INDEX_VERSION = 2
+SEARCH_INDEX_VERSION = 3
 
 
 class SearchableQuerySet(models.QuerySet):
@@ -302,12 +302,28 @@ def watch_search_names() -> None:
             related = path[-1].related_model
             _watch(model, lookup, related)
             if len(path) == 1 and path[0].many_to_many:
+                through = path[0].remote_field.through
                 m2m_changed.connect(
                     _filed_changed(model, lookup),
-                    sender=path[0].remote_field.through,
+                    sender=through,
                     weak=False,
                     dispatch_uid=f"search-filed-{model._meta.label}-{lookup}",
                 )
+                if not through._meta.auto_created:
+                    _watch_through(model, lookup, through, path[0].m2m_field_name())
+
+
+def _watch_through(model, lookup: str, through, source: str) -> None:
+    """A many-to-many field with its own model (an assignment with its evidence) is also
+    changed by saving or deleting those rows (an admin inline does, and a fixture load, whose
+    records must arrive searchable): re-analyse the record."""
+    uid = f"search-through-{model._meta.label}-{lookup}"
+
+    def changed(sender, instance, **kwargs):
+        reindex(model.objects.filter(pk=getattr(instance, f"{source}_id")))
+
+    post_save.connect(changed, sender=through, weak=False, dispatch_uid=uid)
+    post_delete.connect(changed, sender=through, weak=False, dispatch_uid=uid)
 
 
 def _watch(model, lookup: str, related) -> None:

@@ -22,6 +22,7 @@ from industry.importer import Vocabulary, propose_article
 from industry.models import (
     Action,
     ActionKind,
+    ActionQuantity,
     Article,
     Company,
     Figure,
@@ -386,6 +387,14 @@ class CompanyAdmin(KnowledgeAdmin):
         return obj.action_count
 
 
+class ActionQuantityInline(admin.TabularInline):
+    """Other quantities the sentence gives (29个, 两个生产片区, 24小时), as printed."""
+
+    model = ActionQuantity
+    extra = 0
+    fields = ["position", "phrase", "counted", "quantity_text", "quantity", "unit", "names"]
+
+
 @admin.register(Action)
 class ActionAdmin(KnowledgeAdmin):
     list_display = [
@@ -417,6 +426,7 @@ class ActionAdmin(KnowledgeAdmin):
         ),
         (_("编者"), {"fields": ["measures", "note"]}),
     ]
+    inlines = [ActionQuantityInline]
 
     @admin.display(description=_("数量（照原文）"))
     def printed_quantity(self, obj):

@@ -18,6 +18,7 @@ class IndustryConfig(AppConfig):
         "figure",
         "company",
         "action",
+        "actionquantity",
         "product",
         "indicator",
         "actionkind",

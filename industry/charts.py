@@ -237,13 +237,15 @@ def charts_for(product, figures: list, analysis: d.Analysis) -> list[BarChart]:
             bar = stated_bar(f, source(f.breakdown))
             if capacity := analysis.derived(f, "route-capacity"):
                 bar.note = phrase(
-                    _("产能约 {value}（{formula}）"),
+                    _("若比重按产能计，产能约 {value}（{formula}）"),
                     value=derivation(capacity, "value", known),
                     formula=derivation(capacity, "formula", known),
                 )
                 bar.note_is_editorial = True
             bars.append(bar)
-        title = _("{product}：产能的工艺路线构成（{year}年）")
+        # As the source says it (电石法比重为81.3%): it does not say whether these are
+        # shares of capacity or of output.
+        title = _("{product}：工艺路线比重（{year}年）")
         charts.append(
             BarChart(
                 slug="process-route",

@@ -97,6 +97,12 @@ def utilisation(output: Decimal, capacity: Decimal) -> Decimal:
     return output / capacity * HUNDRED
 
 
+def utilisation_of_average(output: Decimal, capacity: Decimal, added: Decimal) -> Decimal:
+    """Output over the mean of the year's opening capacity (the year-end's less its net
+    addition) and its year-end capacity."""
+    return output / (capacity - added / 2) * HUNDRED
+
+
 def apparent_consumption(output: Decimal, imports: Decimal, exports: Decimal) -> Decimal:
     return output + imports - exports
 
@@ -304,6 +310,16 @@ def growth(figures: Figures) -> Iterator:
             yield by_year[new], [("old", by_year[old], VALUE), ("new", by_year[new], VALUE)], []
 
 
+def beside(find: Callable[[Figures], Iterator]) -> Callable[[Figures], Iterator]:
+    """A finder's matches shown beside their figure without checking it against them."""
+
+    def shown(figures: Figures) -> Iterator:
+        for subject, inputs, _stated in find(figures):
+            yield subject, inputs, []
+
+    return shown
+
+
 def route_capacities(figures: Figures) -> Iterator:
     for f in figures.of(ROUTE_SHARE):
         if f.breakdown and (capacity := figures.first(f.product, CAPACITY, f.year)):
@@ -335,6 +351,14 @@ RULES = {
         "utilisation",
         same_year(OPERATING_RATE, output=OUTPUT, capacity=CAPACITY),
         utilisation,
+        unit="%",
+    ),
+    # The article does not define 开工率: the check above uses year-end capacity; this shows
+    # what the mean of the two years' year-end capacities gives, beside it (not a check).
+    "utilisation-average": Rule(
+        "utilisation-average",
+        beside(same_year(OPERATING_RATE, output=OUTPUT, capacity=CAPACITY, added=NET_ADDED)),
+        utilisation_of_average,
         unit="%",
     ),
     "consumption": Rule(
@@ -473,6 +497,16 @@ class Analysis:
 
     def for_figure(self, figure) -> list[Derivation]:
         return self._shown.get(figure.number, [])
+
+    def fed_by(self, figure) -> list[Derivation]:
+        """Every check and derivation that takes this figure but is shown beside another
+        (a figure's page lists them all, not only those beside it)."""
+        shown = self.for_figure(figure)
+        return [
+            d
+            for d in self.derivations
+            if figure.number in d.numbers and d.subject != figure.number and d not in shown
+        ]
 
     def derived(self, figure, check: str) -> Derivation | None:
         shown = self.for_figure(figure)

@@ -5,12 +5,13 @@ Text fields marked 照原文 hold the bulletin verbatim (tests/sourcetext.py pro
 """
 
 import re
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import Count, Q, Sum
+from django.db.models import Q
 from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 from django.urls import reverse
@@ -18,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.models import (
     NaturalKeyManager,
+    NaturalKeyModel,
     Publishable,
     PublishableQuerySet,
     Searchable,
@@ -135,6 +137,14 @@ class Section(Versioned):
         blank=True,
         help_text=_("编者对原文编排的说明（例如编号重复），页面上标为编者注。"),
     )
+    number_repeated = models.BooleanField(
+        _("原文编号重复"),
+        default=False,
+        help_text=_(
+            "同一上级部分中另有部分印着相同的编号（原文有两个“3、”）时勾选："
+            "引用时在编号后附标题，以免指错部分。"
+        ),
+    )
 
     objects = NaturalKeyManager.from_queryset(SectionQuerySet)()
 
@@ -178,12 +188,15 @@ class Section(Versioned):
 
     @property
     def short_label(self) -> str:
-        """Where in the article, as the source numbers it: 一、 or 二、1、"""
+        """Where in the article, as the source numbers it: 一、 or 二、1、; a number the
+        source prints twice with its heading, so that a citation names one section:
+        二、3、“烧碱进口增加出口下降，PVC进出口量均减少”."""
         if not self.number:
             return str(self)
-        if self.parent_id:
-            return f"{self.parent.number}{self.number}"
-        return self.number
+        label = f"{self.parent.number}{self.number}" if self.parent_id else self.number
+        if self.number_repeated:
+            label += f"“{self.heading}”"
+        return label
 
     def get_absolute_url(self) -> str:
         return f"{self.article.get_absolute_url()}#{self.anchor}"
@@ -641,21 +654,59 @@ class ActionQuerySet(SearchableQuerySet):
             "company", "kind", "paragraph__section__article"
         ).prefetch_related(
             "places",
+            "quantities",
             models.Prefetch("measures", queryset=Measure.objects.published().with_context()),
         )
 
-    def totals_by_kind(self):
-        """Quantities added up per kind and unit; planned actions and bare mentions left out."""
-        return (
+    def totals_by_kind(self) -> list["Total"]:
+        """Quantities added up only where like goes with like: the same kind, item and unit
+        (200吨 of 次氯酸钠消毒液 is not added to 近30吨 of 消毒液原液, a concentrate);
+        planned actions and bare mentions left out. Each total keeps its parts as printed."""
+        actions = (
             self.filter(is_planned=False, quantity__isnull=False)
-            .values("kind__slug", "kind__name", "kind__name_en", "unit")
-            .annotate(
-                total=Sum("quantity"),
-                count=Count("pk"),
-                approximate=Count("pk", filter=Q(quantity_qualifier__in=APPROXIMATE_QUALIFIERS)),
-            )
-            .order_by("kind__position", "kind__slug", "unit")
+            .select_related("kind", "company")
+            .order_by("kind__position", "kind__slug", "item", "unit", "company", "position")
         )
+        totals: dict[tuple, Total] = {}
+        for action in actions:
+            key = (action.kind_id, action.item, action.unit)
+            totals.setdefault(key, Total(action.kind, action.item, action.unit)).parts.append(
+                action
+            )
+        return list(totals.values())
+
+
+@dataclass
+class Total:
+    """The actions of one kind that give a quantity of the same item in the same unit."""
+
+    kind: "ActionKind"
+    item: str
+    unit: str
+    parts: list = field(default_factory=list)
+
+    @property
+    def total(self) -> Decimal:
+        return sum((a.quantity for a in self.parts), Decimal(0))
+
+    @property
+    def qualifier(self) -> str:
+        """The source's own word for an inexact total: 近 when every inexact part says 近
+        (each is a little under its number, so their sum is too), 约 when any says 约; an
+        exact total has none (首批 and the like qualify a part, not the sum)."""
+        said = {a.quantity_qualifier for a in self.parts} & APPROXIMATE_QUALIFIERS
+        if not said:
+            return ""
+        return "近" if said == {"近"} else "约"
+
+    @property
+    def printed(self) -> str:
+        total = f"{self.total.normalize():f}"
+        return f"{self.qualifier}{total}{self.unit}"
+
+    @property
+    def count(self) -> int:
+        return len(self.parts)
 
 
 class Action(Searchable, Versioned):
@@ -810,6 +861,82 @@ class Action(Searchable, Versioned):
 
     def get_absolute_url(self) -> str:
         return f"{self.company.get_absolute_url()}#{self.anchor}"
+
+
+class ActionQuantity(NaturalKeyModel):
+    """A quantity an action's sentence gives besides its main one (金昱元's 29 recipient
+    units, its two production areas, 大地's 24-hour shifts): recorded as printed, with its
+    value, so that it can be listed, exported and checked rather than only read."""
+
+    action = models.ForeignKey(
+        Action, on_delete=models.CASCADE, related_name="quantities", verbose_name=_("行动")
+    )
+    position = models.PositiveSmallIntegerField(_("次序"), default=1)
+    phrase = models.CharField(
+        _("原文"),
+        max_length=100,
+        help_text=_("原句中说出这个数量的一段，照原文，例如 29个行政单位、乡镇、企业、医药企业。"),
+    )
+    counted = models.CharField(
+        _("所计对象"),
+        max_length=100,
+        help_text=_(
+            "数的是什么，照原文，例如 行政单位、乡镇、企业、医药企业；生产片区；轮流值班。"
+        ),
+    )
+    quantity_text = models.CharField(
+        _("数量（照原文）"), max_length=20, help_text=_("照原文的写法，例如 29、两、24。")
+    )
+    quantity = models.DecimalField(
+        _("数量"),
+        max_digits=12,
+        decimal_places=2,
+        help_text=_("数量的数值；原文写汉字时由编者换算，例如 两 → 2。"),
+    )
+    unit = models.CharField(_("单位"), max_length=10, help_text=_("照原文，例如 个、小时。"))
+    names = models.CharField(
+        _("点名"),
+        max_length=200,
+        blank=True,
+        help_text=_("原文逐一点名的对象，以顿号分隔，照原文，例如 青铜峡、固原。"),
+    )
+
+    natural_key_fields = ("action__company__slug", "action__position", "position")
+
+    class Meta:
+        verbose_name = _("行动中的其他数量")
+        verbose_name_plural = _("行动中的其他数量")
+        ordering = ["action", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["action", "position"], name="action_quantity_unique_position"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.phrase
+
+    @property
+    def printed(self) -> str:
+        """The number with its unit as printed: 29个, 两个, 24小时."""
+        return f"{self.quantity_text}{self.unit}"
+
+    @property
+    def named(self) -> list[str]:
+        return [name.strip() for name in self.names.split("、") if name.strip()]
+
+    def clean(self):
+        errors = {}
+        if self.action_id and self.phrase and self.phrase not in self.action.sentence:
+            errors["phrase"] = _("原文必须出自该行动的原句。")
+        if self.phrase and self.quantity_text and self.printed not in self.phrase:
+            errors["quantity_text"] = _("数量和单位必须照原文连写在“原文”中，例如 29个。")
+        if self.phrase and self.counted and self.counted not in self.phrase:
+            errors["counted"] = _("所计对象必须照原文，出自“原文”。")
+        if self.names and self.quantity is not None and len(self.named) != self.quantity:
+            errors["names"] = _("点名的个数与数量不符。")
+        if errors:
+            raise ValidationError(errors)
 
 
 @receiver(pre_save, sender=Article)

@@ -229,10 +229,29 @@ def figure_detail(request: HttpRequest, number: int) -> HttpResponse:
             {
                 "figure": figure,
                 "derivations": analysis.for_figure(figure),
+                "fed_by": analysis.fed_by(figure),
                 "figures": analysis.by_number,
                 "same_sentence": same_sentence,
+                "paragraph_basis": paragraph_basis(figure, analysis.figures),
             },
         ),
+    )
+
+
+def paragraph_basis(figure: Figure, figures) -> Figure | None:
+    """For a figure whose sentence names no source: the figure of its paragraph whose
+    sentence opens the paragraph and names one (据国统局数据显示，…), if any. The page says
+    why that source is not recorded on this figure."""
+    if figure.basis:
+        return None
+    text = figure.paragraph.text
+    return next(
+        (
+            f
+            for f in figures
+            if f.paragraph_id == figure.paragraph_id and f.basis and text.startswith(f.sentence)
+        ),
+        None,
     )
 
 
@@ -354,6 +373,8 @@ FIGURE_COLUMNS: exports.Columns = {
     "indicator": lambda f: localized(f.indicator),
     "breakdown": lambda f: f.breakdown,
     "year": lambda f: f.year,
+    # The sentence prints no year (目前, 当前, or nothing): the editors read it from context.
+    "year_is_editorial": lambda f: not f.period_names_year,
     "period_as_printed": lambda f: f.period_text,
     "value": lambda f: exports.printed_number(f.value_text),
     "value_as_printed": lambda f: f.value_text,
@@ -377,6 +398,7 @@ FIGURE_LABELS = {
     "indicator": _("指标"),
     "breakdown": _("分项"),
     "year": _("年份"),
+    "year_is_editorial": _("年份为编者所定"),
     "period_as_printed": _("时期（原文）"),
     "value": _("数值"),
     "value_as_printed": _("数值（原文）"),
@@ -427,8 +449,21 @@ ACTION_COLUMNS: exports.Columns = {
     "unit": lambda a: a.unit,
     "approximate": lambda a: a.is_approximate,
     "recipients": lambda a: a.recipients,
+    # Other quantities the sentence gives, as printed and as numbers.
+    "other_quantities": lambda a: [
+        {
+            "phrase": q.phrase,
+            "counted": q.counted,
+            "quantity": q.quantity,
+            "as_printed": q.printed,
+            "names": q.named,
+        }
+        for q in a.quantities.all()
+    ],
     "places": lambda a: [localized(place) for place in a.places.all()],
     "as_of": lambda a: exports.iso(a.as_of),
+    # 截至2月2日: the source gives month and day; the year is the editors'.
+    "as_of_year_is_editorial": lambda a: a.as_of is not None,
     "as_of_as_printed": lambda a: a.as_of_text,
     "planned": lambda a: a.is_planned,
     "sentence": lambda a: a.sentence,
@@ -447,9 +482,11 @@ ACTION_LABELS = {
     "unit": _("单位"),
     "approximate": _("约数"),
     "recipients": _("接收方"),
+    "other_quantities": _("句中其他数量"),
     "places": _("地点"),
     "as_of": _("截至日期"),
     "as_of_as_printed": _("截至（原文）"),
+    "as_of_year_is_editorial": _("截至年份为编者所定"),
     "planned": _("计划中"),
     "sentence": _("原句"),
     "related_measures": _("相关措施"),

@@ -3,6 +3,8 @@
 import multiprocessing
 import os
 
+from gunicorn.http import wsgi
+
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 worker_class = "gthread"
 # (2 x cores) + 1 processes, each with a few threads: pages mostly wait on the database.
@@ -14,6 +16,22 @@ keepalive = 5
 # Recycle workers now and then so a slow leak can never grow without bound.
 max_requests = 5000
 max_requests_jitter = 500
+# No control socket (gunicorn 25+): its default path is one per user account, so every
+# gunicorn on the machine (two app servers, the tests, the load script) would take it over
+# from the last, and `gunicornc` could stop the wrong one. Signals manage the server instead.
+control_socket_disable = True
 accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+
+
+# No `Server: gunicorn` header: it tells an attacker what to aim at and nothing to anyone else.
+# gunicorn has no setting for it; its Response writes the line in default_headers().
+_default_headers = wsgi.Response.default_headers
+
+
+def _default_headers_without_server(self):
+    return [line for line in _default_headers(self) if not line.startswith("Server:")]
+
+
+wsgi.Response.default_headers = _default_headers_without_server

@@ -7,9 +7,14 @@ DJANGO_SECRET_KEY        required (and must be strong) when debug is off
 DJANGO_ALLOWED_HOSTS     comma-separated host names (default: localhost names)
 DJANGO_HTTPS             "0" when served over plain HTTP (local runs, load tests): no SSL
                          redirect, HSTS or secure-only cookies. Default "1".
-DJANGO_BEHIND_PROXY      "1" behind a TLS-terminating proxy that sets X-Forwarded-Proto
+DJANGO_BEHIND_PROXY      how many proxies stand in front of the site, each appending to
+                         X-Forwarded-For ("1": one TLS-terminating proxy, which also sets
+                         X-Forwarded-Proto). Default "0": the headers are not trusted.
 DJANGO_HSTS_SECONDS      HSTS max-age when HTTPS is on (default one year)
 KB_LOGIN_REQUIRED        "1": every page but login and /healthz needs a logged-in account
+KB_STAFF_IDLE_TIMEOUT    seconds without a request before staff are logged out (default 7200)
+DJANGO_EMAIL_HOST        SMTP server; when set, password resets by mail are offered (also
+                         DJANGO_EMAIL_PORT, _USER, _PASSWORD, _TLS, _FROM)
 """
 
 import os
@@ -72,12 +77,14 @@ MIDDLEWARE = [
     "core.middleware.permissions_policy",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "core.middleware.private_when_login_required",  # after WhiteNoise: static files stay public
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "core.middleware.staff_idle_timeout",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 KB_LOGIN_REQUIRED = env_flag("KB_LOGIN_REQUIRED", False)
@@ -165,10 +172,25 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
+if HTTPS:
+    # The __Host- prefix: browsers accept these cookies only over HTTPS, for this host
+    # alone (no Domain) and the whole site, so no subdomain or plain-HTTP page can plant them.
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
+# Staff are logged out after this many seconds without a request (core.middleware).
+KB_STAFF_IDLE_TIMEOUT = int(os.environ.get("KB_STAFF_IDLE_TIMEOUT", 2 * 60 * 60))
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if env_flag("DJANGO_BEHIND_PROXY", False):
+try:
+    TRUSTED_PROXIES = int(os.environ.get("DJANGO_BEHIND_PROXY") or 0)
+except ValueError:
+    TRUSTED_PROXIES = -1
+if TRUSTED_PROXIES < 0:
+    raise ImproperlyConfigured(
+        "DJANGO_BEHIND_PROXY must be the number of proxies in front of the site (0, 1, 2...)."
+    )
+if TRUSTED_PROXIES:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # django-csp: nothing inline, nothing from other origins.
@@ -187,10 +209,30 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# Mail, for password resets: the reset pages exist only when a mail server is configured.
+EMAIL_HOST = os.environ.get("DJANGO_EMAIL_HOST", "")
+EMAIL_PORT = int(os.environ.get("DJANGO_EMAIL_PORT", 587))
+EMAIL_HOST_USER = os.environ.get("DJANGO_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("DJANGO_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = env_flag("DJANGO_EMAIL_TLS", True)
+DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_EMAIL_FROM", "webmaster@localhost")
+KB_EMAIL_CONFIGURED = bool(EMAIL_HOST)
+
+# Downloads (core.exports): rows per file for anyone but staff, downloads a minute per client.
+KB_EXPORT_ROW_LIMIT = int(os.environ.get("KB_EXPORT_ROW_LIMIT", 10_000))
+KB_EXPORTS_PER_MINUTE = int(os.environ.get("KB_EXPORTS_PER_MINUTE", 10))
+
 # django-axes: lock out guessing at the login forms.
+# Guesses per account from one client address, and per account from all addresses
+# (core.lockout). The client's address is X-Forwarded-For's only behind trusted proxies.
 AXES_FAILURE_LIMIT = int(os.environ.get("KB_LOGIN_FAILURE_LIMIT", 5))
-AXES_COOLOFF_TIME = 0.25  # hours
+KB_LOGIN_USERNAME_FAILURE_LIMIT = int(os.environ.get("KB_LOGIN_USERNAME_FAILURE_LIMIT", 20))
+AXES_COOLOFF_TIME = 0.25  # hours, from the last failure before the lockout
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "core.lockout.LoginAttempts"
+AXES_CLIENT_IP_CALLABLE = "core.clients.client_address"
+# Guessing on during a lockout must not keep the real user out for ever.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "lockout.html"
 
@@ -199,6 +241,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "INFO"},
-    # django-axes logs every login at INFO; lockouts are logged at WARNING.
-    "loggers": {"axes": {"level": "WARNING"}},
+    # 403, 404 and 503 answers in one line each, without a traceback (core.outage).
+    "filters": {"expected_statuses": {"()": "core.outage.ExpectedStatusesInOneLine"}},
+    "loggers": {
+        # django-axes logs every login at INFO; lockouts are logged at WARNING.
+        "axes": {"level": "WARNING"},
+        "django.request": {"filters": ["expected_statuses"]},
+    },
 }

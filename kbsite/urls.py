@@ -18,7 +18,7 @@ urlpatterns += i18n_patterns(
     path("search.xlsx", views.site_search_export, {"fmt": "xlsx"}, name="search-export-xlsx"),
     path("policies/", include("policies.urls")),
     path("industry/", include("industry.urls")),
-    path("accounts/", include("django.contrib.auth.urls")),
+    path("accounts/", include("core.accounts")),
     prefix_default_language=False,
 )
 

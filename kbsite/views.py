@@ -1,4 +1,3 @@
-import logging
 import sys
 
 from django import forms
@@ -7,18 +6,17 @@ from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template import loader
+from django.utils.log import log_response
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from core import exports, find
+from core import exports, find, outage
 from core.analysis import MAX_QUERY_LENGTH
 from core.caching import cached
 from core.search import COUNT_CAP
 from kbsite import site_search
 from policies.models import Heading, Measure, Notice, Topic
-
-logger = logging.getLogger(__name__)
 
 
 @require_GET
@@ -52,18 +50,26 @@ def healthz(request: HttpRequest) -> JsonResponse:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
-    except DatabaseError:
-        logger.exception("Health check: the database is unavailable")
-        return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
+    except DatabaseError as exc:
+        response = JsonResponse({"status": "error", "database": "unavailable"}, status=503)
+        # One line, naming the error (and no second line from django.request).
+        log_response(
+            "Health check: the database is unavailable: %s (%s)",
+            request.path,
+            outage.summary(exc),
+            response=response,
+            request=request,
+        )
+        return response
     return JsonResponse({"status": "ok", "database": "ok"})
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    """The 500 handler. A database outage is the usual cause of errors here, and it
-    passes: answer 503 with Retry-After so clients and proxies try again."""
+    """The 500 handler. When the database is out of reach (see core.outage), answer 503
+    with Retry-After so clients and proxies try again; any other error is a bug: 500."""
     exc = sys.exc_info()[1]
     # Rendered without a request context: nothing on these pages may need the database.
-    if isinstance(exc, DatabaseError):
+    if outage.database_unavailable(exc):
         response = HttpResponse(loader.render_to_string("503.html"), status=503)
         response["Retry-After"] = "10"
         return response

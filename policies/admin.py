@@ -1,7 +1,7 @@
 from dataclasses import dataclass
 
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
@@ -11,7 +11,7 @@ from django.urls import path
 from django.utils.html import escape
 from django.utils.safestring import SafeString
 
-from core.admin import KnowledgeAdmin, TermAdmin, VersionLockMixin, text_diff
+from core.admin import KnowledgeAdmin, LockedModelForm, TermAdmin, VersionLockMixin, text_diff
 from core.forms import SourceForm
 from core.importing import Unreadable
 from policies.forms import (
@@ -21,7 +21,18 @@ from policies.forms import (
     proposal_initial,
 )
 from policies.importer import KnownIssuer, NoticeProposal, propose_notice
-from policies.models import Heading, Issuer, Measure, Notice, Region, TargetGroup, Topic
+from policies.models import (
+    Heading,
+    Issuer,
+    Measure,
+    MeasureRegion,
+    MeasureTargetGroup,
+    MeasureTopic,
+    Notice,
+    Region,
+    TargetGroup,
+    Topic,
+)
 from policies.services import notice_import, notice_set_status
 
 
@@ -253,8 +264,34 @@ def differences(proposal: NoticeProposal, stored: Notice) -> list[Difference]:
     return found
 
 
+class MeasureInlineForm(LockedModelForm):
+    """A measure edited under its heading, without its classifications: its new title and
+    text must still hold every classification's evidence (the measure's own page edits
+    both together)."""
+
+    def clean(self):
+        cleaned = super().clean()
+        stored = self.instance
+        if stored.pk is None:
+            return cleaned
+        edited = Measure(
+            title=cleaned.get("title", stored.title),
+            text=cleaned.get("text", stored.text),
+            title_is_editorial=cleaned.get("title_is_editorial", stored.title_is_editorial),
+        )
+        lost = [a for a in stored.assignments() if a.evidence and not edited.quotes(a.evidence)]
+        if lost:
+            names = "；".join(str(a) for a in lost)
+            raise ValidationError(
+                f"没有保存：改动后，这些分类的依据不再是条文原话：{names}。"
+                "请在此条措施的页面上同时修改依据。"
+            )
+        return cleaned
+
+
 class MeasureInline(VersionLockMixin, admin.StackedInline):
     model = Measure
+    form = MeasureInlineForm
     extra = 0
     fields = ["number", "title", "title_en", "title_is_editorial", "text"]
     show_change_link = True
@@ -268,6 +305,34 @@ class HeadingAdmin(KnowledgeAdmin):
     search_fields = ["title"]
     ordering = ["notice", "ordinal"]
     inlines = [MeasureInline]
+
+
+class AssignmentInline(admin.TabularInline):
+    """编者分类: each classification of the measure with the words that justify it."""
+
+    extra = 0
+    classes = ["editorial-classification"]
+
+    def get_fields(self, request, obj=None):
+        return [self.model.term_field, "evidence"]
+
+    def get_autocomplete_fields(self, request):
+        return [self.model.term_field]
+
+
+class MeasureTopicInline(AssignmentInline):
+    model = MeasureTopic
+    verbose_name = verbose_name_plural = "编者分类：政策工具/主题（附依据）"
+
+
+class MeasureTargetGroupInline(AssignmentInline):
+    model = MeasureTargetGroup
+    verbose_name = verbose_name_plural = "编者分类：支持对象（附依据）"
+
+
+class MeasureRegionInline(AssignmentInline):
+    model = MeasureRegion
+    verbose_name = verbose_name_plural = "编者分类：点名地区（附依据）"
 
 
 @admin.register(Measure)
@@ -285,12 +350,15 @@ class MeasureAdmin(KnowledgeAdmin):
     list_select_related = ["heading", "notice"]
     search_fields = ["title", "text"]
     ordering = ["notice", "number"]
-    autocomplete_fields = ["heading", "topics", "target_groups", "regions"]
+    autocomplete_fields = ["heading"]
     fieldsets = [
         (None, {"fields": ["heading", "number", "title", "title_is_editorial", "text"]}),
         ("英文（编者译）", {"fields": ["title_en"]}),
-        ("编者分类", {"fields": ["topics", "target_groups", "regions"]}),
     ]
+    inlines = [MeasureTopicInline, MeasureTargetGroupInline, MeasureRegionInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("heading__notice")
 
 
 class ClassificationAdmin(TermAdmin):

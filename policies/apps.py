@@ -10,4 +10,16 @@ class PoliciesConfig(AppConfig):
     knowledge_base = True
     seed_fixture = "policies.json"
     # Editors import notices, correct the drafts and publish them (see README).
-    editor_models = ["notice", "heading", "measure", "issuer", "topic", "targetgroup", "region"]
+    editor_models = [
+        "notice",
+        "heading",
+        "measure",
+        "issuer",
+        "topic",
+        "targetgroup",
+        "region",
+        # A measure's classifications with their evidence, edited inline on the measure.
+        "measuretopic",
+        "measuretargetgroup",
+        "measureregion",
+    ]

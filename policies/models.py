@@ -6,8 +6,10 @@ from django.dispatch import receiver
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from core.analysis import missing_words
 from core.models import (
     NaturalKeyManager,
+    NaturalKeyModel,
     Publishable,
     PublishableQuerySet,
     Searchable,
@@ -396,14 +398,23 @@ class Measure(Searchable, Versioned):
         "正文", help_text="小标题之后的全文，照原文逐字录入；原文无小标题时为整条全文。"
     )
     topics = models.ManyToManyField(
-        Topic, blank=True, related_name="measures", verbose_name="政策工具/主题"
+        Topic,
+        blank=True,
+        through="MeasureTopic",
+        related_name="measures",
+        verbose_name="政策工具/主题",
     )
     target_groups = models.ManyToManyField(
-        TargetGroup, blank=True, related_name="measures", verbose_name="支持对象"
+        TargetGroup,
+        blank=True,
+        through="MeasureTargetGroup",
+        related_name="measures",
+        verbose_name="支持对象",
     )
     regions = models.ManyToManyField(
         Region,
         blank=True,
+        through="MeasureRegion",
         related_name="measures",
         verbose_name="地区",
         help_text="正文点名的省、市。",
@@ -458,6 +469,13 @@ class Measure(Searchable, Versioned):
     def is_public(self) -> bool:
         return self.notice.is_published
 
+    def found_only_by_editorial_title(self, search) -> bool:
+        """Whether the search found this measure through words that are only in its
+        editorial title (or that title's translation), not in anything the source says."""
+        if not self.title_is_editorial or not search:
+            return False
+        return bool(missing_words(self.search_document()[1], search))
+
     @property
     def anchor(self) -> str:
         return f"measure-{self.number}"
@@ -492,11 +510,115 @@ class Measure(Searchable, Versioned):
             return f"{self.number}.{self.text}"
         return f"{self.number}.{self.title}。{self.text}"
 
+    def quotes(self, phrase: str) -> bool:
+        """Whether the phrase is the source's own words in this measure: in its text, or in
+        its title when the source has one (an editorial title is not the source's)."""
+        return bool(phrase) and (
+            phrase in self.text or (not self.title_is_editorial and phrase in self.title)
+        )
+
+    def assignments(self) -> list["Assignment"]:
+        """Every classification of the measure with its evidence: topics, target groups,
+        regions (prefetch `*_assignments__<term>` to spare the queries)."""
+        return [
+            *self.topic_assignments.all(),
+            *self.target_group_assignments.all(),
+            *self.region_assignments.all(),
+        ]
+
     def get_absolute_url(self) -> str:
         return reverse("policies:measure-detail", args=[self.notice.slug, self.number])
 
     def get_notice_url(self) -> str:
         return f"{self.notice.get_absolute_url()}#{self.anchor}"
+
+
+class Assignment(NaturalKeyModel):
+    """A measure filed under a classification, with the evidence for it: the words of the
+    measure that justify the editors' judgement, quoted verbatim."""
+
+    evidence = models.CharField(
+        "依据",
+        max_length=200,
+        help_text="条文中据以归类的原话，逐字摘录（正文或原文小标题中连续的一段），"
+        "例如 加大信贷支持力度。",
+    )
+
+    # The classification's field, set by each subclass.
+    term_field = ""
+    kind = ""
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.term} — “{self.evidence}”"
+
+    @property
+    def term(self) -> Classification:
+        return getattr(self, self.term_field)
+
+    def clean(self):
+        if self.measure_id and self.evidence and not self.measure.quotes(self.evidence):
+            raise ValidationError(
+                {
+                    "evidence": "依据须是这条措施原文中连续的一段（正文或原文小标题，逐字），"
+                    "编者拟定的标题不算。"
+                }
+            )
+
+
+def assignment_meta(term_field: str, verbose_name: str, db_table: str) -> type:
+    # The table Django made for the plain many-to-many field: the assignments stay in it.
+    class Meta:
+        ordering = ["measure", f"{term_field}__position", f"{term_field}__slug"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["measure", term_field], name=f"measure_{term_field}_once"
+            )
+        ]
+
+    Meta.verbose_name = Meta.verbose_name_plural = verbose_name
+    Meta.db_table = db_table
+    return Meta
+
+
+class MeasureTopic(Assignment):
+    measure = models.ForeignKey(
+        Measure, on_delete=models.CASCADE, related_name="topic_assignments", verbose_name="措施"
+    )
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, verbose_name="政策工具/主题")
+    term_field, kind = "topic", "topic"
+    natural_key_fields = ("measure__notice__slug", "measure__number", "topic__slug")
+    Meta = assignment_meta("topic", "措施的主题", "policies_measure_topics")
+
+
+class MeasureTargetGroup(Assignment):
+    measure = models.ForeignKey(
+        Measure,
+        on_delete=models.CASCADE,
+        related_name="target_group_assignments",
+        verbose_name="措施",
+    )
+    target_group = models.ForeignKey(
+        TargetGroup,
+        on_delete=models.CASCADE,
+        db_column="targetgroup_id",  # as Django named it for the plain many-to-many field
+        verbose_name="支持对象",
+    )
+    term_field, kind = "target_group", "target_group"
+    natural_key_fields = ("measure__notice__slug", "measure__number", "target_group__slug")
+    Meta = assignment_meta("target_group", "措施的支持对象", "policies_measure_target_groups")
+
+
+class MeasureRegion(Assignment):
+    measure = models.ForeignKey(
+        Measure, on_delete=models.CASCADE, related_name="region_assignments", verbose_name="措施"
+    )
+    region = models.ForeignKey(Region, on_delete=models.CASCADE, verbose_name="地区")
+    term_field, kind = "region", "region"
+    natural_key_fields = ("measure__notice__slug", "measure__number", "region__slug")
+    Meta = assignment_meta("region", "措施的点名地区", "policies_measure_regions")
 
 
 @receiver(pre_save, sender=Notice)

@@ -8,10 +8,19 @@ from django.views.decorators.http import require_GET
 from core import exports
 from core.facets import faceted_list, invalid_filter
 from policies.filters import MeasureFilter, NoticeFilter
-from policies.models import Heading, Measure, Notice
+from policies.models import (
+    Heading,
+    Measure,
+    MeasureRegion,
+    MeasureTargetGroup,
+    MeasureTopic,
+    Notice,
+)
 
 MEASURES_PER_PAGE = 20
 NOTICES_PER_PAGE = 20
+# A measure's classifications, each with its evidence.
+ASSIGNMENTS = (MeasureTopic, MeasureTargetGroup, MeasureRegion)
 
 
 def shown_to(request: HttpRequest, notice: Notice, response_for) -> HttpResponse:
@@ -78,12 +87,23 @@ def related_actions() -> Prefetch:
     return Prefetch("industry_actions", queryset=actions.published().with_company())
 
 
+def assignments_with_terms() -> list[Prefetch]:
+    """A measure's classifications with their evidence, a query for each kind."""
+    return [
+        Prefetch(
+            f"{through.term_field}_assignments",
+            queryset=through.objects.select_related(through.term_field),
+        )
+        for through in ASSIGNMENTS
+    ]
+
+
 @require_GET
 def measure_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     measure = get_object_or_404(
         Measure.objects.with_context()
         .select_related("notice__validity_changed_by")
-        .prefetch_related("topics", "target_groups", "regions", related_actions()),
+        .prefetch_related(*assignments_with_terms(), related_actions()),
         notice__slug=slug,
         number=number,
     )
@@ -131,6 +151,8 @@ MEASURE_COLUMNS: exports.Columns = {
     "topics": lambda m: m["topics"],  # names in the page's language
     "target_groups": lambda m: m["target_groups"],
     "regions": lambda m: m["regions"],
+    # Each classification with the words of the measure that justify it (editorial).
+    "classifications": lambda m: m["classifications"],
     "citation": lambda m: f"{m['notice__doc_number']} 第{m['number']}条",
     "url": exports.Link(lambda m: m["url"]),
 }
@@ -148,9 +170,28 @@ MEASURE_LABELS = {
     "topics": _("政策工具/主题"),
     "target_groups": _("支持对象"),
     "regions": _("地区"),
+    "classifications": _("分类及依据（编者）"),
     "citation": _("引用"),
     "url": _("网址"),
 }
+
+
+def classifications(ids: list[int]) -> dict[int, list[dict]]:
+    """{measure id: [{kind, slug, name, evidence}, ...]} for a chunk of rows, one query per
+    kind of classification."""
+    found: dict[int, list[dict]] = {}
+    for through in ASSIGNMENTS:
+        term = through.term_field
+        rows = (
+            through.objects.filter(measure_id__in=ids)
+            .order_by(f"{term}__position", f"{term}__slug")
+            .values_list("measure_id", f"{term}__slug", f"{term}__name", "evidence")
+        )
+        for measure_id, slug, name, evidence in rows:
+            found.setdefault(measure_id, []).append(
+                {"kind": through.kind, "slug": slug, "name": name, "evidence": evidence}
+            )
+    return found
 
 
 @require_GET
@@ -166,8 +207,10 @@ def measure_export(request: HttpRequest, fmt: str) -> HttpResponse:
         for chunk in exports.chunks(measures, exports.CHUNK):
             ids = [m["pk"] for m in chunk]
             tags = {field: exports.related_names(Measure, field, ids) for field in TAG_FIELDS}
+            evidence = classifications(ids)
             for m in chunk:
                 m.update({field: tags[field].get(m["pk"], []) for field in TAG_FIELDS})
+                m["classifications"] = evidence.get(m["pk"], [])
                 m["url"] = measure_url(m["notice__slug"], m["number"])
                 yield m
 

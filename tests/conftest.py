@@ -42,6 +42,9 @@ def _default_language():
 @pytest.fixture(autouse=True)
 def _test_settings(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Tests download far more often than a visitor may (hypothesis runs an export per
+    # example): unthrottled here; test_exports checks the throttle with its own setting.
+    settings.KB_EXPORTS_PER_MINUTE = 0
     # Tests render templates without running collectstatic first.
     settings.STORAGES = {
         **settings.STORAGES,

@@ -5,6 +5,9 @@ import json
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from hypothesis import HealthCheck, given
+from hypothesis import settings as settings_hypothesis
+from hypothesis import strategies as st
 
 from industry.views import ACTION_LABELS, FIGURE_LABELS
 from kbsite.site_search import EXPORT_LABELS
@@ -32,7 +35,8 @@ def csv_rows(response) -> list[dict]:
     assert text.startswith("\ufeff")  # Excel and LibreOffice then read UTF-8
     reader = csv.reader(io.StringIO(text[1:]))
     keys = column_keys(next(reader))
-    return [dict(zip(keys, row, strict=True)) for row in reader]
+    # A last row of one cell may say the download stopped at the row limit.
+    return [dict(zip(keys, row, strict=len(row) > 1)) for row in reader]
 
 
 def test_measure_csv_is_exactly_the_filter_with_all_rows(client, seed):
@@ -208,3 +212,179 @@ def test_xlsx_cells_that_look_like_formulas_stay_text(client, make_measures):
     measure.save()
     header, row = read_xlsx(client.get(reverse("policies:measure-export-xlsx")))
     assert row[column_keys(header).index("title")] == '\'=HYPERLINK("http://evil.example","点我")'
+
+
+# Every export the site offers, with a query that finds rows in each (search needs words).
+ALL_EXPORTS = [
+    ("policies:measure-export-csv", {}),
+    ("industry:figure-export-csv", {}),
+    ("industry:action-export-csv", {}),
+    ("search-export-csv", {"q": "企业"}),
+]
+
+
+def poison_every_text_field(start: str) -> None:
+    """Make every text field of every knowledge record (and the tag slugs the measure
+    export lists) start with `start`, kept unique by the row's id. A field whose database
+    rules refuse such a value (a choice, a length) keeps its value."""
+    from django.db import DatabaseError, models, transaction
+    from django.db.models.functions import Cast, Concat
+
+    from core.models import knowledge_apps
+    from policies.models import Measure
+    from policies.views import TAG_FIELDS
+
+    tag_models = {Measure._meta.get_field(field).related_model for field in TAG_FIELDS}
+    for config in knowledge_apps():
+        for model in config.get_models():
+            for field in model._meta.concrete_fields:
+                if not field.editable or not isinstance(field, models.CharField | models.TextField):
+                    continue
+                if isinstance(field, models.SlugField) and model not in tag_models:
+                    continue  # page addresses, checked by their own converters
+                value = Concat(
+                    models.Value(start), Cast("pk", models.CharField()), output_field=field
+                )
+                try:
+                    with transaction.atomic():
+                        model.objects.update(**{field.name: value})
+                except DatabaseError:
+                    pass
+
+
+@settings_hypothesis(
+    max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    start=st.sampled_from(["=", "+", "-", "@", "\t", "\r"]).flatmap(
+        lambda c: st.text(
+            alphabet=st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]), max_size=6
+        ).map(lambda rest: c + rest)
+    )
+)
+def test_no_csv_cell_of_any_export_starts_like_a_formula(client, seed, start):
+    """Property: whatever an editor types at the start of any field, no cell of any CSV
+    export (lists of places, measures and slugs included) starts like a formula."""
+    from django.db import transaction
+
+    from core.exports import FORMULA_STARTS, NUMBER
+
+    with transaction.atomic():
+        poison_every_text_field(start)
+        guarded = 0
+        for name, query in ALL_EXPORTS:
+            rows = csv_rows(client.get(reverse(name), query))
+            assert rows, name
+            for row in rows:
+                for column, cell in row.items():
+                    assert cell[:1] not in FORMULA_STARTS or NUMBER.fullmatch(cell), (
+                        name,
+                        column,
+                        cell,
+                    )
+                    guarded += cell.startswith("'" + start[0])
+        assert guarded
+        transaction.set_rollback(True)
+
+
+def test_list_cells_are_guarded(client, seed):
+    """The cells that hold a list: an action's places and measures, a measure's tags."""
+    from industry.models import Place
+
+    for place in Place.objects.all():
+        Place.objects.filter(pk=place.pk).update(
+            name=f'=HYPERLINK("http://evil.example/{place.pk}")'
+        )
+    rows = csv_rows(client.get(reverse("industry:action-export-csv")))
+    places = [r["places"] for r in rows if r["places"]]
+    assert places and all(p.startswith("'=HYPERLINK") for p in places)
+
+
+def test_public_downloads_stop_at_the_row_limit_and_say_so(client, admin_client, seed, settings):
+    settings.KB_EXPORT_ROW_LIMIT = 3
+    url = reverse("policies:measure-export-csv")
+    response = client.get(url)
+    assert response["X-Row-Limit"] == "3"
+    rows = csv_rows(response)
+    assert len(rows) == 4  # three measures, then the note a spreadsheet user sees
+    assert rows[-1]["notice"].startswith("本文件只含前 3 行")
+    data = json.loads(body(client.get(reverse("policies:measure-export-json"))))
+    assert len(data["rows"]) == 3
+    assert data["truncated"] is True and data["meta"]["row_limit"] == 3
+    # The list page says so too; staff download everything, and are told nothing.
+    assert "每个文件最多 3 行" in client.get(reverse("policies:measure-list")).content.decode()
+    response = admin_client.get(url)
+    assert "X-Row-Limit" not in response
+    staff_rows = csv_rows(response)
+    assert len(staff_rows) > 3 and not staff_rows[-1]["notice"].startswith("本文件")
+    page = admin_client.get(reverse("policies:measure-list")).content.decode()
+    assert "每个文件最多" not in page
+
+
+def test_a_download_within_the_limit_is_not_marked_truncated(client, seed, settings):
+    settings.KB_EXPORT_ROW_LIMIT = 10_000
+    data = json.loads(body(client.get(reverse("policies:measure-export-json"))))
+    assert data["truncated"] is False
+    assert not csv_rows(client.get(reverse("policies:measure-export-csv")))[-1][
+        "notice"
+    ].startswith("本文件")
+
+
+def test_downloads_are_throttled_per_client(client, admin_client, seed, settings, monkeypatch):
+    import core.exports
+
+    settings.KB_EXPORTS_PER_MINUTE = 2
+    # 20 seconds into a minute, however long the test takes: the answer is 40 seconds.
+    monkeypatch.setattr(core.exports, "clock", lambda: 1_000_000 * 60 + 20.0)
+    url = reverse("industry:action-export-csv")
+    assert csv_rows(client.get(url))
+    assert json.loads(body(client.get(reverse("industry:figure-export-json"))))["rows"]
+    response = client.get(url)
+    assert response.status_code == 429
+    assert response["Retry-After"] == "40"
+    assert "Content-Disposition" not in response
+    assert "下载过于频繁" in response.content.decode()
+    # Another client, and staff, still download.
+    assert csv_rows(client.get(url, REMOTE_ADDR="192.0.2.9"))
+    assert csv_rows(admin_client.get(url))
+    assert csv_rows(admin_client.get(url))
+    # The next minute, the client may download again.
+    monkeypatch.setattr(core.exports, "clock", lambda: 1_000_001 * 60 + 1.0)
+    assert csv_rows(client.get(url))
+
+
+def test_a_database_outage_before_a_download_is_a_503_not_an_empty_file(seed, monkeypatch):
+    from django.db import OperationalError, connection
+    from django.test import Client
+
+    def broken(*args, **kwargs):
+        raise OperationalError("connection refused (simulated outage)")
+
+    client = Client(raise_request_exception=False)
+    monkeypatch.setattr(connection, "cursor", broken)
+    for name in ("policies:measure-export-csv", "industry:action-export-json"):
+        response = client.get(reverse(name))
+        assert response.status_code == 503, name
+        assert "Content-Disposition" not in response
+
+
+def test_losing_the_database_mid_download_breaks_the_transfer_off(client, seed, monkeypatch):
+    """The stream raises, so the server aborts the chunked response instead of ending
+    the file cleanly (a client then sees an incomplete transfer)."""
+    from django.db import OperationalError, connection
+
+    import core.exports
+
+    monkeypatch.setattr(core.exports, "CHUNK", 2)
+    response = client.get(reverse("policies:measure-export-csv"))
+    assert response.status_code == 200
+    stream = iter(response.streaming_content)
+    assert next(stream).decode().startswith("\ufeff")
+
+    def broken(*args, **kwargs):
+        raise OperationalError("connection lost (simulated outage)")
+
+    monkeypatch.setattr(connection, "cursor", broken)
+    with pytest.raises(OperationalError):
+        for _ in stream:
+            pass

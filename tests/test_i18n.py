@@ -8,6 +8,9 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
+from hypothesis import HealthCheck, given
+from hypothesis import settings as settings_hypothesis
+from hypothesis import strategies as st
 
 from core.text import HAN_CHARACTER
 
@@ -124,3 +127,67 @@ def test_admin_can_edit_the_translations(admin_client, seed):
     measure = Measure.objects.get(number=8)
     response = admin_client.get(reverse("admin:policies_measure_change", args=[measure.pk]))
     assert 'name="title_en"' in response.content.decode()
+
+
+LANGUAGE_LINK = re.compile(r'<a href="([^"]*)" hreflang=')
+HOSTILE_PATHS = [
+    "//evil.example/",
+    "/%2F%2Fevil.example/",
+    "/\\evil.example/",
+    "/\\\\evil.example/",
+    "/%5C%5Cevil.example/",
+    "/\\/evil.example/",
+    "///evil.example",
+    "/en//evil.example/",
+    "/en/%2F%2Fevil.example/",
+    "//evil.example/policies/measures/",
+]
+SEGMENTS = ["/", "\\", "%2F", "%2f", "%5C", "%09", "evil.example", "en", "policies", ".", "@"]
+
+
+def language_links(client, raw_path: str) -> list[str]:
+    """The language switch's links on the page a server hands Django for `raw_path`.
+    A WSGI server decodes %XX before Django sees the path; the test client would read
+    `//host` as a host, so the path goes in as PATH_INFO, as a server would pass it."""
+    from urllib.parse import unquote
+
+    response = client.get("/", PATH_INFO=unquote(raw_path))
+    assert response.status_code in (200, 301, 302, 404), raw_path
+    return LANGUAGE_LINK.findall(response.content.decode())
+
+
+def assert_on_this_site(hrefs: list[str]) -> None:
+    for href in hrefs:
+        href = href.replace("&amp;", "&")
+        assert href.startswith("/") and not href.startswith(("//", "/\\")), href
+
+
+@pytest.mark.parametrize("path", HOSTILE_PATHS)
+def test_the_language_link_of_a_hostile_path_stays_on_this_site(client, seed, path):
+    hrefs = language_links(client, path)
+    assert hrefs, path  # the 404 page has the header and its language link
+    assert_on_this_site(hrefs)
+
+
+@pytest.mark.parametrize("path", HOSTILE_PATHS)
+def test_the_language_link_stays_on_this_site_when_login_is_required(client, seed, settings, path):
+    settings.MIDDLEWARE = [
+        *settings.MIDDLEWARE[:-1],
+        "django.contrib.auth.middleware.LoginRequiredMiddleware",
+        settings.MIDDLEWARE[-1],
+    ]
+    assert_on_this_site(language_links(client, path))
+
+
+@settings_hypothesis(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(segments=st.lists(st.sampled_from(SEGMENTS), min_size=1, max_size=6))
+def test_every_language_link_is_a_path_on_this_site(client, seed, segments):
+    """Property: whatever path was asked for, the language links point to this site."""
+    assert_on_this_site(language_links(client, "/" + "".join(segments)))
+
+
+def test_an_unknown_page_links_to_the_home_page_in_the_other_language(client, seed):
+    assert language_links(client, "/no-such-page/") == ["/en/"]
+    assert language_links(client, "/en/no-such-page/") == ["/"]

@@ -122,7 +122,11 @@ def test_section_rules(seed):
 
 def test_labels_tell_the_two_3s_apart_by_anchor_and_keep_the_printed_number(seed):
     first, second = Section.objects.filter(number="3、").order_by("position")
-    assert first.short_label == second.short_label == "二、3、"
+    # The source prints 3、 twice: a citation names the section by its heading too.
+    assert first.number_repeated and second.number_repeated
+    assert first.short_label == "二、3、“烧碱市场震荡下行，聚氯乙烯市场波动明显”"
+    assert second.short_label == "二、3、“烧碱进口增加出口下降，PVC进出口量均减少”"
+    assert Section.objects.get(anchor="s2-1").short_label == "二、1、"
     assert first.label == "二、3、烧碱市场震荡下行，聚氯乙烯市场波动明显"
     assert first.get_absolute_url().endswith("#s2-3")
     assert second.get_absolute_url().endswith("#s2-3b")
@@ -160,14 +164,15 @@ def test_deleting_knowledge_that_others_hang_on_is_refused(seed):
 
 def test_totals_by_kind_leave_out_plans_and_bare_mentions(seed):
     totals = {
-        (row["kind__slug"], row["unit"]): (row["total"], row["count"], row["approximate"])
+        (row.kind.slug, row.item, row.unit): (row.total, row.count, row.qualifier)
         for row in Action.objects.totals_by_kind()
     }
     assert totals == {
-        ("cash-donation", "万元"): (100, 1, 0),
-        ("disinfectant-donation", "吨"): (230, 2, 1),
-        ("production-switch", "列"): (2, 1, 0),
-        ("staff-deployed", "名"): (200, 1, 1),
+        ("cash-donation", "", "万元"): (100, 1, ""),
+        ("disinfectant-donation", "次氯酸钠消毒液", "吨"): (200, 1, ""),
+        ("disinfectant-donation", "消毒液原液", "吨"): (30, 1, "近"),
+        ("production-switch", "生产线", "列"): (2, 1, ""),
+        ("staff-deployed", "员工", "名"): (200, 1, "近"),
     }
 
 

@@ -3,6 +3,7 @@ from django.urls import reverse
 from pytest_django.asserts import assertContains
 
 from policies.models import Heading, Measure, Notice, Region, TargetGroup, Topic
+from tests.test_history import form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -74,20 +75,15 @@ def test_heading_change_form_has_its_measures_inline(admin_client, seed):
 
 
 def test_admin_edits_a_measure_and_the_site_shows_it(admin_client, client, seed):
-    measure = Measure.objects.get(number=8)
+    measure = Measure.objects.get(number=7)
     url = reverse("admin:policies_measure_change", args=[measure.pk])
-    form = admin_client.get(url).context["adminform"].form
-    data = {
-        name: form.initial.get(name) for name in ["heading", "number", "title", "text", "version"]
-    }
-    data.update(
-        title="加大信贷支持力度（已校对）",
-        topics=[t.pk for t in measure.topics.all()],
-        target_groups=[g.pk for g in measure.target_groups.all()],
-    )
+    data = form_data(admin_client, url)
+    data["title"] = "推动加大政府采购和清欠工作的力度（已校对）"
     response = admin_client.post(url, data)
     assert response.status_code == 302, response.context["adminform"].form.errors
-    assertContains(client.get(measure.get_absolute_url()), "加大信贷支持力度（已校对）")
+    assertContains(
+        client.get(measure.get_absolute_url()), "推动加大政府采购和清欠工作的力度（已校对）"
+    )
 
 
 def test_a_duplicate_number_is_a_form_error_not_a_crash(admin_client, seed):

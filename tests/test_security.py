@@ -7,6 +7,7 @@ import sys
 
 import pytest
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import OperationalError, connection
 from django.test import Client
 from django.urls import reverse
@@ -144,3 +145,37 @@ def test_csrf_failure_page(seed):
     client = Client(enforce_csrf_checks=True)
     response = client.post(reverse("login"), {"username": "a", "password": "b"})
     assertContains(response, "表单已过期", status_code=403)
+
+
+def test_the_number_of_trusted_proxies_comes_from_DJANGO_BEHIND_PROXY():
+    show = "from django.conf import settings as s; print(s.TRUSTED_PROXIES)"
+    env = {"DJANGO_SECRET_KEY": STRONG_KEY}
+    result = run_manage("shell", "-c", show, env={**env, "DJANGO_BEHIND_PROXY": "2"})
+    assert result.stdout.split()[-1] == "2", result.stderr
+    result = run_manage("shell", "-c", show, env=env)
+    assert result.stdout.split()[-1] == "0", result.stderr
+    result = run_manage("check", env={**env, "DJANGO_BEHIND_PROXY": "yes"})
+    assert result.returncode != 0
+    assert "DJANGO_BEHIND_PROXY must be the number of proxies" in result.stderr
+
+
+def test_cookies_carry_the_host_prefix_under_https():
+    show = "from django.conf import settings as s; print(s.SESSION_COOKIE_NAME, s.CSRF_COOKIE_NAME)"
+    result = run_manage("shell", "-c", show, env={"DJANGO_SECRET_KEY": STRONG_KEY})
+    assert result.stdout.split()[-2:] == ["__Host-sessionid", "__Host-csrftoken"], result.stderr
+    env = {"DJANGO_SECRET_KEY": STRONG_KEY, "DJANGO_HTTPS": "0"}
+    result = run_manage("shell", "-c", show, env=env)
+    assert result.stdout.split()[-2:] == ["sessionid", "csrftoken"], result.stderr
+
+
+def test_the_session_cookie_is_sent_with_the_host_prefix(client, seed, settings):
+    """What a browser demands of a __Host- cookie: Secure, Path=/, no Domain."""
+    settings.SESSION_COOKIE_NAME = "__Host-sessionid"
+    settings.SESSION_COOKIE_SECURE = True
+    user = get_user_model().objects.create_user("reader", password="a-long-passphrase-1")
+    response = client.post(
+        reverse("login"), {"username": "reader", "password": "a-long-passphrase-1"}, secure=True
+    )
+    cookie = response.cookies["__Host-sessionid"]
+    assert cookie["secure"] and cookie["path"] == "/" and not cookie["domain"]
+    assert user.pk

@@ -1,7 +1,10 @@
 from urllib.parse import urlencode
 
 from django import template
-from django.urls import translate_url
+from django.conf import settings
+from django.urls import NoReverseMatch, Resolver404, resolve, reverse
+from django.utils import translation
+from django.utils.encoding import iri_to_uri
 from django.utils.html import format_html
 
 from core.analysis import best_sentence, mark
@@ -12,9 +15,30 @@ register = template.Library()
 
 @register.simple_tag(takes_context=True)
 def page_in_language(context, language: str) -> str:
-    """This page, with its query string, in another language (the language switch)."""
+    """This page, with its query string, in another language (the language switch).
+
+    Always a path on this site: the page is found by resolving its path and reversed in the
+    other language; anything that does not resolve (a 404 for `//evil.example/`, say) gets
+    that language's home page. The request's path is never echoed, so it can never be read
+    as another host."""
     request = context.get("request")  # error pages are rendered without one
-    return translate_url(request.get_full_path() if request else "/", language)
+    try:
+        match = request and (request.resolver_match or resolve(request.path_info))
+    except Resolver404:
+        match = None
+    with translation.override(language):
+        home = reverse("home")
+        if not match:
+            return home
+        try:
+            path = reverse(match.view_name, args=match.args, kwargs=match.kwargs)
+        except NoReverseMatch:
+            return home
+    if not path.startswith("/") or path.startswith(("//", "/\\")):
+        return home
+    # As get_full_path() gives it (request.GET could be refused: too many fields).
+    query = iri_to_uri(request.META.get("QUERY_STRING", ""))
+    return f"{path}?{query}" if query else path
 
 
 @register.simple_tag
@@ -51,6 +75,13 @@ def marked(text: str, search):
 
 
 @register.simple_tag
+def found_only_by_editorial_title(record, search) -> bool:
+    """Whether a hit was found only through its editorial title (see Measure)."""
+    check = getattr(record, "found_only_by_editorial_title", None)
+    return bool(check and check(search))
+
+
+@register.simple_tag
 def search_query(text: str) -> str:
     """The query string of a search for `text`."""
     return urlencode({"q": text})
@@ -60,3 +91,18 @@ def search_query(text: str) -> str:
 def search_only_query(word: str) -> str:
     """The query string of a search for this word alone, as typed (quoted: no other names)."""
     return urlencode({"q": f'"{word}"'})
+
+
+@register.simple_tag(takes_context=True)
+def export_row_limit(context) -> str:
+    """The most rows this visitor's downloads hold, as core.exports caps them ("": all)."""
+    request = context.get("request")
+    if request is None or request.user.is_staff:
+        return ""
+    return f"{settings.KB_EXPORT_ROW_LIMIT:,}"
+
+
+@register.simple_tag
+def password_reset_offered() -> bool:
+    """Whether the site can mail a password reset (core.accounts)."""
+    return settings.KB_EMAIL_CONFIGURED

@@ -55,8 +55,18 @@ WORDS = {
     "change": (CHANGE, BOTH),
     "change-rate": (CHANGE, _("{change} ÷ ({level} {back} {change}) × 100%（{where_change}所述）")),
     "utilisation": (
-        _("{product}产能利用率（产量 ÷ 产能），对照所述开工率"),
-        _("产量 ÷ 产能 × 100% = {output} ÷ {capacity} × 100%"),
+        _("{product}产能利用率（产量 ÷ 年底产能），对照所述开工率"),
+        _(
+            "产量 ÷ 年底产能 × 100% = {output} ÷ {capacity}（{capacity_year}年底）× 100%；"
+            "文章未定义开工率，编者按年底产能计"
+        ),
+    ),
+    "utilisation-average": (
+        _("{product}产能利用率，若按两年年底产能的平均计（另一种算法，不作核对）"),
+        _(
+            "产量 ÷ [(上年底产能 + 年底产能) ÷ 2] × 100% = {output} ÷ ({capacity} − {added} ÷ 2)"
+            " × 100%（上年底产能 = {capacity} − 产能净增{added}）"
+        ),
     ),
     "consumption": (
         _("{product}表观消费量（产量 + 进口 − 出口），对照所述"),
@@ -79,7 +89,10 @@ WORDS = {
     "previous-abs": (_("{year}年数值（据变化量推算）"), "{value} {back} {change}"),
     "pct-from-abs": (_("折合变化率"), "{op}{change} ÷ ({value} {back} {change}) × 100%"),
     "growth": (_("{old_year}年至{new_year}年的增幅"), "({new} − {old}) ÷ {old} × 100%"),
-    "route-capacity": (_("{route}产能（产能 × 比重）"), "{capacity} × {share}"),
+    "route-capacity": (
+        _("{route}产能，若比重按产能计（产能 × 比重；原文未说明比重按产能还是产量）"),
+        "{capacity} × {share}",
+    ),
 }
 PRINTED = {"restated", "change"}
 # Said after the formula when an input is a variant's figure, standing in for the product's.
@@ -127,6 +140,15 @@ def in_unit(text: str, unit: str) -> str:
 def number(text, approximate=False) -> SafeString:
     """A number, with 约 (≈ in English) before it when approximate."""
     return phrase(_("约{number}"), number=text) if approximate else conditional_escape(text)
+
+
+@register.simple_tag
+def total_value(total) -> SafeString:
+    """A total with the source's qualifier (近30, 约230; nearly 30, ≈230 in English)."""
+    text = fmt(total.total, 2)
+    if total.qualifier == "近":
+        return phrase(_("近{number}"), number=text)
+    return number(text, bool(total.qualifier))
 
 
 def quantity(value, unit: str) -> SafeString:
@@ -235,6 +257,44 @@ def derivation(d: Derivation, part: str, figures: dict) -> SafeString:
     return words
 
 
+def editorial_addition(text: str, why: str) -> SafeString:
+    """Words the editors add inside a value the source prints (a year it leaves out),
+    marked as theirs wherever the value is shown."""
+    return format_html(
+        ' <span class="editorial-addition" title="{}">{}</span>'
+        ' <span class="editorial-flag">{}</span>',
+        why,
+        text,
+        gettext("编者补"),
+    )
+
+
+@register.simple_tag
+def as_of_date(action) -> SafeString:
+    """截至2月2日 as printed, then the full date with the year the editors supply."""
+    return format_html(
+        '<span lang="zh-Hans">{}</span>{}',
+        action.as_of_text,
+        editorial_addition(
+            format_html(
+                '{}<time datetime="{}">{}</time>{}',
+                gettext("（"),
+                action.as_of.isoformat(),
+                action.as_of.isoformat(),
+                gettext("）"),
+            ),
+            gettext("原文只写月日，括号中日期的年份（%(year)s）是编者补出的")
+            % {"year": action.as_of.year},
+        ),
+    )
+
+
+@register.filter
+def get_figure(figures: dict, number: int):
+    """The page's figure of that number (figures by number)."""
+    return figures[number]
+
+
 @register.simple_tag
 def period(figure) -> SafeString:
     """When a figure is for: the period as the sentence prints it (with the year added when
@@ -245,8 +305,9 @@ def period(figure) -> SafeString:
     if figure.period_text:
         printed = format_html('<span lang="zh-Hans">{}</span>', figure.period_text)
         if not figure.period_names_year:
-            printed += format_html(
-                ' <span class="meta">{}{}{}</span>', gettext("（"), figure.year, gettext("）")
+            printed += editorial_addition(
+                f"{gettext('（')}{figure.year}{gettext('）')}",
+                gettext("原文没有写年份，括号中的年份是编者补出的"),
             )
         return printed
     return format_html(
@@ -277,8 +338,9 @@ def period_in_english(figure) -> SafeString:
     else:
         shown = format_html('<span class="editorial-name">{}</span>', words)
     if not figure.period_names_year:
-        shown += format_html(
-            ' <span class="meta">{}{}{}</span>', gettext("（"), figure.year, gettext("）")
+        shown += editorial_addition(
+            f"{gettext('（')}{figure.year}{gettext('）')}",
+            gettext("原文没有写年份，括号中的年份是编者补出的"),
         )
     return shown
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('industry', '0006_article_drafts_and_import_vocabulary'),
+        ('industry', '0007_action_quantities_and_repeated_numbers'),
     ]
 
     operations = [

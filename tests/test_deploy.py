@@ -1,0 +1,235 @@
+"""The production serving: gunicorn as `make serve` starts it, behind nginx with the shipped
+deploy/nginx.conf.template. Real servers on free loopback ports; nginx must be installed
+(.ci/run installs it) — a missing nginx fails here with a message, it is not skipped."""
+
+import http.client
+import os
+import secrets
+import socket
+import ssl
+import subprocess
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from bench.load import SlowHeaderClients, free_port, probe
+from deploy import proxy
+
+# Lets the tests' nginx workers (run as root when the tests are) read the test's private
+# temporary directory; production uses deploy/proxy.py's default, www-data.
+USER = "root" if os.geteuid() == 0 else None
+
+
+def start_nginx(tmp, name, upstreams, **options):
+    port = free_port()
+    run_dir = tmp / name
+    config = proxy.render(
+        listen=f"127.0.0.1:{port}",
+        upstreams=upstreams,
+        static_root=tmp / "static",
+        run_dir=run_dir,
+        access_log="off",
+        user=USER,
+        **options,
+    )
+    nginx = proxy.Nginx(config, run_dir, output=(tmp / f"{name}.log").open("w"))
+    nginx.wait_until_listening("127.0.0.1", port)
+    return nginx, port
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory):
+    """gunicorn (1 worker x 2 threads, so a few slow clients are enough to starve it) and
+    nginx in front of it, plain HTTP and HTTPS."""
+    try:
+        proxy.nginx_binary()
+    except proxy.NginxMissing as exc:
+        pytest.fail(str(exc), pytrace=False)
+    tmp = tmp_path_factory.mktemp("deploy")
+    static = tmp / "static"
+    static.mkdir()
+    (static / "site.0123456789ab.css").write_text("body { color: black }\n" * 50)
+    subprocess.run(["gzip", "-k", str(static / "site.0123456789ab.css")], check=True)
+    (static / "robots.txt").write_text("User-agent: *\n")
+
+    gunicorn_port = free_port()
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "KB_", "GUNICORN_")) and k != "DATABASE_URL"
+    }
+    env |= {
+        "DATABASE_URL": f"sqlite:///{tmp / 'db.sqlite3'}",  # /healthz only needs to connect
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "DJANGO_HTTPS": "1",
+        "DJANGO_BEHIND_PROXY": "1",
+        "WEB_CONCURRENCY": "1",
+        "GUNICORN_THREADS": "2",
+        "GUNICORN_LOG_LEVEL": "warning",
+    }
+    log = (tmp / "gunicorn.log").open("w")
+    app = proxy.gunicorn(f"127.0.0.1:{gunicorn_port}", env=env, output=log)
+    started = []
+    try:
+        proxy.wait_for_port("127.0.0.1", gunicorn_port, 60, app)
+        nginx, nginx_port = start_nginx(tmp, "plain", [f"127.0.0.1:{gunicorn_port}"])
+        started.append(nginx)
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
+            + ["-subj", "/CN=127.0.0.1", "-keyout", str(tmp / "key.pem")]
+            + ["-out", str(tmp / "cert.pem")],
+            check=True,
+            capture_output=True,
+        )
+        tls, tls_port = start_nginx(
+            tmp,
+            "tls",
+            [f"127.0.0.1:{gunicorn_port}"],
+            certificate=tmp / "cert.pem",
+            key=tmp / "key.pem",
+        )
+        started.append(tls)
+        deadline = time.monotonic() + 60
+        while probe(nginx_port) is None:  # Django is loaded once a request gets through
+            assert time.monotonic() < deadline, (tmp / "gunicorn.log").read_text()
+            time.sleep(0.2)
+        yield {"gunicorn": gunicorn_port, "nginx": nginx_port, "tls": tls_port, "tmp": tmp}
+    finally:
+        for nginx in started:
+            nginx.stop()
+        proxy.stop_process(app)
+        log.close()
+
+
+def request(port, path, headers=None, tls=False, method="GET"):
+    if tls:
+        context = ssl.create_default_context()
+        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+        conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=5, context=context)
+    else:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        conn.request(method, path, headers=headers or {})
+        response = conn.getresponse()
+        response.read()
+        return response
+    finally:
+        conn.close()
+
+
+def test_gunicorn_sends_no_server_header(servers):
+    response = request(servers["gunicorn"], "/healthz")
+    assert response.status == 200
+    assert response.getheader("Server") is None
+
+
+def test_nginx_names_itself_without_a_version(servers):
+    response = request(servers["nginx"], "/healthz")
+    assert response.status == 200
+    assert response.getheader("Server") == "nginx"
+
+
+def test_slow_header_clients_starve_gunicorn_alone_but_not_behind_nginx(servers):
+    """40 connections trickling headers: /healthz through nginx still answers at once;
+    straight to gunicorn it does not answer at all."""
+    with SlowHeaderClients(servers["nginx"], count=40, interval=0.5):
+        time.sleep(0.5)
+        answers = [probe(servers["nginx"], timeout=2) for _ in range(5)]
+    assert all(seconds is not None and seconds < 1 for seconds in answers), answers
+
+    with SlowHeaderClients(servers["gunicorn"], count=40, interval=0.5):
+        time.sleep(0.5)
+        assert probe(servers["gunicorn"], timeout=1.5) is None
+    # The slow clients gone, gunicorn's threads are free again.
+    assert probe(servers["gunicorn"], timeout=5) is not None
+
+
+def test_the_proxy_tells_django_the_scheme_and_a_client_cannot_forge_it(servers):
+    # Plain HTTP through nginx: Django (DJANGO_HTTPS=1) sends the browser to HTTPS, even when
+    # the client claims the request came over HTTPS.
+    response = request(servers["nginx"], "/en/", headers={"X-Forwarded-Proto": "https"})
+    assert response.status == 301
+    assert response.getheader("Location") == "https://127.0.0.1/en/"
+    forged = request(servers["nginx"], "/healthz", headers={"X-Forwarded-Proto": "https"})
+    assert "Strict-Transport-Security" not in forged.headers
+    # Over TLS, Django knows the request is secure (HSTS is only sent on secure requests).
+    response = request(servers["tls"], "/healthz", tls=True)
+    assert response.status == 200
+    assert "max-age=" in response.getheader("Strict-Transport-Security")
+
+
+class Recorder(BaseHTTPRequestHandler):
+    """An upstream that records the headers it gets; /broken starts a chunked answer and
+    breaks it off, as the site does when it loses the database in the middle of an export."""
+
+    protocol_version = "HTTP/1.1"
+    seen: list = []
+
+    def do_GET(self):
+        if self.path == "/broken":
+            self.send_response(200)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            self.wfile.write(b"5\r\nrow 1\r\n")
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        self.seen.append(dict(self.headers))
+        self.send_response(200)
+        self.send_header("Server", "upstream/1.0")
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *args):
+        pass
+
+
+def test_the_proxy_replaces_the_clients_forwarding_headers(servers):
+    upstream = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    threading.Thread(target=upstream.serve_forever, daemon=True).start()
+    nginx, port = start_nginx(
+        servers["tmp"], "recorder", [f"127.0.0.1:{upstream.server_address[1]}"]
+    )
+    try:
+        forged = {"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"}
+        response = request(port, "/anything", headers={**forged, "Forwarded": "for=203.0.113.9"})
+        # A download the upstream breaks off stays broken off for the client.
+        with pytest.raises(http.client.IncompleteRead):
+            request(port, "/broken")
+    finally:
+        nginx.stop()
+        upstream.shutdown()
+    assert response.status == 200
+    assert response.getheader("Server") == "nginx"  # not the upstream's
+    seen = Recorder.seen[0]
+    assert seen["X-Forwarded-For"] == "127.0.0.1"
+    assert seen["X-Forwarded-Proto"] == "http"
+    assert seen["Host"] == "127.0.0.1"
+    assert "Forwarded" not in seen
+    assert seen["Connection"] == "close"  # a fresh connection for each request
+
+
+def test_nginx_serves_static_files_with_their_cache_lifetime(servers):
+    response = request(
+        servers["nginx"], "/static/site.0123456789ab.css", headers={"Accept-Encoding": "gzip"}
+    )
+    assert response.status == 200
+    assert response.getheader("Content-Encoding") == "gzip"
+    assert response.getheader("Cache-Control") == "public, max-age=31536000, immutable"
+    assert response.getheader("X-Content-Type-Options") == "nosniff"
+    response = request(servers["nginx"], "/static/robots.txt")
+    assert response.getheader("Cache-Control") == "public, max-age=300"
+    assert request(servers["nginx"], "/static/missing.css").status == 404
+
+
+def test_nginx_refuses_an_oversized_body_without_bothering_gunicorn(servers):
+    with socket.create_connection(("127.0.0.1", servers["nginx"]), timeout=5) as sock:
+        sock.sendall(
+            b"POST /admin/login/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Content-Length: 20000000\r\nContent-Type: text/plain\r\n\r\n"
+        )
+        assert sock.recv(100).startswith(b"HTTP/1.1 413")
