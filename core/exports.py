@@ -2,8 +2,10 @@
 
 Rows are streamed from the database in chunks, so memory stays flat however many there
 are. CSV starts with a UTF-8 byte-order mark so that Excel and LibreOffice read the
-Chinese correctly, and quotes every cell; its column names are stable English identifiers. JSON carries the
-same fields, plus absolute links.
+Chinese correctly, and quotes every cell; its and the workbook's (.xlsx) column headers
+are in the page's language (an export's `labels`). JSON keeps stable English keys (its meta gives the
+labels) and carries the same fields, plus absolute links. Numbers are written as the
+source prints them, a change signed.
 
 Bounds: a download by anyone but staff holds at most KB_EXPORT_ROW_LIMIT rows (the file
 says so in a last row, or JSON's "truncated", and the X-Row-Limit header); each client
@@ -15,16 +17,19 @@ stream, so the server breaks the transfer off rather than end the file cleanly.
 import csv
 import json
 import re
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date
+from decimal import Decimal
 from itertools import chain, islice
 from typing import Any
 from urllib.parse import quote
 
+import xlsxwriter
 from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -32,6 +37,7 @@ from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.translation import gettext as _
 
 from core.clients import client_address
+from core.text import english
 
 CHUNK = 2000
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -80,13 +86,15 @@ def truncated_note(limit: int) -> str:
     ) % {"limit": f"{limit:,}"}
 
 
-def csv_response(rows: Capped, columns: list[str], name: str) -> StreamingHttpResponse:
+def csv_response(
+    rows: Capped, columns: list[str], name: str, header: list[str] | None = None
+) -> StreamingHttpResponse:
     # Every cell quoted: a spreadsheet that splits on ";" or tabs cannot cut a cell so that a
     # part of it starts like a formula.
     writer = csv.writer(_Line(), quoting=csv.QUOTE_ALL)
 
     def lines() -> Iterator[str]:
-        yield "\ufeff" + writer.writerow([csv_value(column) for column in columns])
+        yield "\ufeff" + writer.writerow([cell(title) for title in header or columns])
         for row in rows:
             yield writer.writerow([csv_value(row.get(column)) for column in columns])
         if rows.truncated:
@@ -126,7 +134,8 @@ def json_response(rows: Capped, name: str, meta: dict) -> StreamingHttpResponse:
     def chunks() -> Iterator[str]:
         yield '{"meta": ' + json.dumps(meta, ensure_ascii=False, default=str) + ', "rows": ['
         for index, row in enumerate(rows):
-            yield ("," if index else "") + "\n" + json.dumps(row, ensure_ascii=False, default=str)
+            line = json.dumps(row, ensure_ascii=False, default=json_number)
+            yield ("," if index else "") + "\n" + line
         yield f'\n], "truncated": {json.dumps(rows.truncated)}}}\n'
 
     response = StreamingHttpResponse(chunks(), content_type="application/json; charset=utf-8")
@@ -154,8 +163,10 @@ def export(
     columns: Columns,
     filtered: bool,
     filters: dict,
+    labels: dict | None = None,
 ) -> HttpResponse:
-    """The response for one list: each of `rows` becomes a line of the `columns`."""
+    """The response for one list: each of `rows` becomes a line of the `columns`, headed
+    by their `labels` (in the page's language) in CSV and XLSX."""
     wait = throttled(request)
     if wait:
         response = render(request, "429.html", {"wait": wait}, status=429)
@@ -174,7 +185,9 @@ def export(
     limit = row_limit(request)
     capped = Capped(values(), limit)
     if fmt == "csv":
-        response = csv_response(capped, list(columns), name)
+        response = csv_response(capped, list(columns), name, header=headers(columns, labels))
+    elif fmt == "xlsx":
+        response = xlsx_response(capped, list(columns), headers(columns, labels), name)
     else:
         meta = {
             "what": what,
@@ -182,6 +195,7 @@ def export(
             "generated": timezone.localtime().isoformat(timespec="seconds"),
             "source": request.build_absolute_uri(),
             "columns": list(columns),
+            "labels": headers(columns, labels),
             "row_limit": limit,
         }
         response = json_response(capped, name, meta)
@@ -232,6 +246,27 @@ def chunks(items: Iterable, size: int) -> Iterator[list]:
         yield batch
 
 
+def related_names(model, field: str, ids: list[int]) -> dict[int, list[str]]:
+    """{id: [name, ...]} of a many-to-many vocabulary for a chunk of rows, in one query:
+    each name in the page's language (the editorial English name on English pages)."""
+    relation = model._meta.get_field(field)
+    through = relation.remote_field.through
+    source, target = relation.m2m_field_name(), relation.m2m_reverse_field_name()
+    name = f"{target}__name_en" if english() else f"{target}__name"
+    found: dict[int, list[str]] = {}
+    pairs = through.objects.filter(**{f"{source}_id__in": ids}).order_by(f"{target}__slug")
+    for row_id, chinese, shown in pairs.values_list(f"{source}_id", f"{target}__name", name):
+        found.setdefault(row_id, []).append(shown or chinese)
+    return found
+
+
+def plain(value: Decimal | None) -> int | Decimal | None:
+    """A stored decimal without the zeros its column pads it with (100.00 is 100)."""
+    if value is None:
+        return None
+    return int(value) if value == value.to_integral_value() else value.normalize()
+
+
 def related_slugs(model, field: str, ids: list[int]) -> dict[int, list[str]]:
     """{id: [slug, ...]} of a many-to-many field for a chunk of rows, in one query."""
     relation = model._meta.get_field(field)
@@ -263,3 +298,75 @@ def url_maker(name: str, *placeholders) -> Callable[..., str]:
         return "".join(filled) + rest
 
     return make
+
+
+# ---- Spreadsheets and the page's language ----
+# Column headers are the page's words for each column (`labels`), an .xlsx file is written
+# beside CSV and JSON, and numbers are written as numbers.
+
+
+def headers(columns: Iterable[str], labels: dict | None) -> list[str]:
+    """Each column's header: its label in the page's language, else its key."""
+    labels = labels or {}
+    return [str(labels.get(column, column)) for column in columns]
+
+
+def cell(value):
+    """What one exported cell holds. Every CSV and XLSX cell is written through here, so
+    the formula guard (csv_value) applies to both."""
+    return csv_value(value)
+
+
+def printed_number(text: str, sign: int = 1) -> int | Decimal | None:
+    """A number as the source prints it (2518, 6.10), signed: 同比下降23% is -23."""
+    if not text:
+        return None
+    try:
+        number = Decimal(text) * sign
+    except ArithmeticError:  # not a number after all: the text, through the cell guard
+        return text
+    return int(number) if "." not in text else number
+
+
+def xlsx_response(rows: Capped, columns: list[str], header: list[str], name: str) -> FileResponse:
+    """The rows as an .xlsx workbook. XlsxWriter's constant_memory mode writes each row to
+    disk as it comes, so memory stays flat however many rows there are; the finished file
+    is then streamed from a temporary file, deleted when the response closes."""
+    spool = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it)
+    workbook = xlsxwriter.Workbook(
+        spool, {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
+    )
+    sheet = workbook.add_worksheet()
+    bold = workbook.add_format({"bold": True})
+    sheet.set_column(0, len(columns) - 1, 16)
+    sheet.freeze_panes(1, 0)
+    for index, title in enumerate(header):
+        sheet.write_string(0, index, cell(title), bold)
+    line = 0
+    for line, row in enumerate(rows, start=1):
+        for index, column in enumerate(columns):
+            value = row.get(column)
+            if value is None or value == "":
+                continue
+            if isinstance(value, bool):
+                sheet.write_boolean(line, index, value)
+            elif isinstance(value, int | float | Decimal):
+                sheet.write_number(line, index, value)
+            else:
+                sheet.write_string(line, index, str(cell(value)))
+    if rows.truncated:  # a last row a spreadsheet user sees, under the data
+        sheet.write_string(line + 1, 0, cell(truncated_note(rows.limit)))
+    workbook.close()
+    spool.seek(0)
+    response = FileResponse(spool, as_attachment=True, filename=name, content_type=XLSX_TYPE)
+    return response
+
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def json_number(value):
+    """JSON's default for what json cannot write: a Decimal as a number, else text."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return str(value)

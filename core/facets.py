@@ -1,11 +1,15 @@
 """Filters that show, for each choice, how many rows it would give (Datasette's facets)."""
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db import models
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
 from django.utils.translation import get_language
 
@@ -16,10 +20,74 @@ from core.text import localized
 FACET_LIMIT = 50
 
 
+class FacetField(forms.ModelMultipleChoiceField):
+    """Refuses a key no database column could hold (?section=99999999999999999999) as an
+    unknown choice, where the database driver would fail on it."""
+
+    def _check_values(self, value):
+        key = self.to_field_name or "pk"
+        field = self.queryset.model._meta.get_field(key) if key != "pk" else None
+        if field is None or isinstance(field, models.IntegerField):
+            for item in value:
+                digits = item.lstrip("-") if isinstance(item, str) else ""
+                # Length first: int() refuses strings of more than 4,300 digits.
+                if digits.isdigit() and (len(digits) > 19 or int(digits) >= 2**63):
+                    raise ValidationError(
+                        self.error_messages["invalid_choice"],
+                        code="invalid_choice",
+                        params={"value": item},
+                    )
+        return super()._check_values(value)
+
+
+class FacetFilter(django_filters.ModelMultipleChoiceFilter):
+    """One facet of records (topics, a notice): the rows with any of the chosen values.
+    A many-to-many facet is matched in a subquery, so a row filed under two chosen values
+    is still one row, without a DISTINCT over the whole list."""
+
+    field_class = FacetField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("distinct", False)
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        lookup = {f"{self.field_name}__in": list(value)}
+        if qs.model._meta.get_field(self.field_name).many_to_many:
+            return qs.filter(pk__in=qs.model._base_manager.filter(**lookup).values("pk"))
+        return qs.filter(**lookup)
+
+
+class ChoiceFacet(django_filters.MultipleChoiceFilter):
+    """One facet of plain values (a level, a year): the rows with any of the chosen ones."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("distinct", False)
+        super().__init__(*args, **kwargs)
+
+
+@dataclass(frozen=True)
+class Chip:
+    """An active filter value, and the query string of the list without it."""
+
+    field: str
+    label: str
+    query: str
+
+
+def values_of(data, name: str) -> list[str]:
+    """The non-empty values a query gives one parameter."""
+    values = data.getlist(name) if hasattr(data, "getlist") else [data.get(name)]
+    return [v for v in values if v not in (None, "")]
+
+
 class FacetedFilterSet(django_filters.FilterSet):
     """A FilterSet whose `facets` (names of its choice filters) list only the values that
-    give rows, each with its count under the other active filters. Counts are cached
-    until the data changes (core.caching), as is the total."""
+    give rows, each with its count under the other active filters. Several values of one
+    facet give the rows with any of them; facets combine (rows matching each). Counts are
+    cached until the data changes (core.caching), as is the total."""
 
     facets: tuple[str, ...] = ()
 
@@ -29,8 +97,36 @@ class FacetedFilterSet(django_filters.FilterSet):
             self.form.cleaned_data.get(name) for name in self.filters if name != "sort"
         )
 
-    def state(self) -> dict[str, str]:
-        return {name: self.data.get(name) for name in self.filters if self.data.get(name)}
+    def is_multiple(self, name: str) -> bool:
+        return isinstance(self.filters[name], django_filters.MultipleChoiceFilter)
+
+    def state(self) -> dict[str, str | list[str]]:
+        """The active filters: a facet's values as a sorted list, anything else as text."""
+        found = {}
+        for name in self.filters:
+            if values := values_of(self.data, name):
+                found[name] = sorted(set(values)) if self.is_multiple(name) else values[-1]
+        return found
+
+    def chips(self) -> list[Chip]:
+        """Each active filter value (not the sort), each removable on its own."""
+        labels = getattr(self, "choice_labels", {})
+        found = []
+        for name, field in self.form.fields.items():
+            if name == "sort":
+                continue
+            for value in values_of(self.data, name):
+                rest = QueryDict(mutable=True)
+                for key in self.data:
+                    if key == "page":
+                        continue
+                    kept = [v for v in values_of(self.data, key) if (key, v) != (name, value)]
+                    if kept:
+                        rest.setlist(key, kept)
+                query = f"?{rest.urlencode()}" if rest else ""
+                label = labels.get(name, {}).get(value, value)
+                found.append(Chip(str(field.label), str(label), query))
+        return found
 
     def queryset_without(self, skip: str) -> QuerySet:
         """The current filter with one of its parts left out, as a facet needs."""
@@ -86,17 +182,43 @@ class FacetedFilterSet(django_filters.FilterSet):
             [type(self).__name__, "facets", get_language(), self.state()],
             lambda: {name: self.facet_counts(name) for name in self.facets},
         )
+
+        def counted(label, n) -> str:
+            return f"{label} ({n})" if english else f"{label}（{n}）"
+
+        self.choice_labels = {}
         for name, counts in facets.items():
             field = self.form.fields[name]
-            choices = [
-                (v, f"{label} ({n})" if english else f"{label}（{n}）") for v, label, n in counts
-            ]
-            selected = self.form.cleaned_data.get(name)
-            raw = self.data.get(name)
-            if selected not in (None, "") and raw not in {value for value, _label in choices}:
-                choices.append((raw, f"{selected} (0)" if english else f"{selected}（0）"))
-            empty = getattr(field, "empty_label", None) or dict(field.choices).get("", "")
-            field.widget.choices = [("", empty), *choices]
+            labels = {v: label for v, label, _n in counts}
+            choices = [(v, counted(label, n)) for v, label, n in counts]
+            # A chosen value that gives no rows under the other filters stays offered.
+            chosen = self.form.cleaned_data.get(name)
+            if chosen in (None, ""):
+                chosen = []
+            elif not self.is_multiple(name) or isinstance(chosen, str):
+                chosen = [chosen]
+            for value in chosen:
+                key = self.choice_key(name, value)
+                if key not in labels:
+                    labels[key] = self.chosen_label(name, value)
+                    choices.append((key, counted(labels[key], 0)))
+            self.choice_labels[name] = labels
+            if self.is_multiple(name):
+                field.widget.choices = choices
+            else:
+                empty = getattr(field, "empty_label", None) or dict(field.choices).get("", "")
+                field.widget.choices = [("", empty), *choices]
+
+    def choice_key(self, name: str, value) -> str:
+        """A chosen value as the query string gives it: a record by its slug or key."""
+        if hasattr(value, "pk"):
+            return str(getattr(value, self.filters[name].extra.get("to_field_name") or "pk"))
+        return str(value)
+
+    def chosen_label(self, name: str, value) -> str:
+        if hasattr(value, "pk"):
+            return self.facet_label(name, value)
+        return str(dict(self.form.fields[name].choices).get(value, value))
 
     def cached_count(self) -> int:
         return cached([type(self).__name__, "count", self.state()], self.qs.count)
@@ -106,6 +228,18 @@ def invalid_filter(request: HttpRequest, template: str, filterset) -> HttpRespon
     """A filter the form refuses (an unknown value, a bad sort key): the list page with the
     form's messages, answered 400."""
     return render(request, template, {"filter": filterset, "page": None}, status=400)
+
+
+def without_empty_parameters(request: HttpRequest) -> HttpResponseRedirect | None:
+    """A GET form sends its empty fields (q=&sort=): the same list at the URL without them."""
+    query = request.GET
+    if all(v.strip() for key in query for v in query.getlist(key)):
+        return None
+    clean = QueryDict(mutable=True)
+    for key in query:
+        if kept := [v for v in query.getlist(key) if v.strip()]:
+            clean.setlist(key, kept)
+    return HttpResponseRedirect(request.path + (f"?{clean.urlencode()}" if clean else ""))
 
 
 def faceted_list(
@@ -119,6 +253,8 @@ def faceted_list(
     """What every filtered list page does: refuse a bad filter (400), count each facet's
     choices, and show one page of rows, their total counted once per data version.
     `context` gives the template anything else it needs (only for a valid filter)."""
+    if redirect := without_empty_parameters(request):
+        return redirect
     if not filterset.is_valid():
         return invalid_filter(request, template, filterset)
     filterset.label_choices_with_counts()

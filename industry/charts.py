@@ -27,12 +27,16 @@ from industry.templatetags.industry_text import (
     value_of,
 )
 
-WIDTH = 640
-LABEL_WIDTH = 200
-VALUE_SPACE = 150
-BAR_HEIGHT = 24
-GAP = 14
-TOP = 8
+# Each bar under its label, the bar's length a percentage of the chart's width and the
+# text in CSS pixels: the chart takes the width it is given (a 390 px phone or a desk)
+# without scaling its words down or scrolling sideways. The longest bar leaves the rest
+# of the width for its value.
+LONGEST_BAR = 55  # percent of the width
+LABEL_HEIGHT = 18
+BAR_HEIGHT = 20
+GAP = 12
+TOP = 4
+ROW = LABEL_HEIGHT + BAR_HEIGHT + GAP
 
 # A period as the source prints it, as a chart labels it (2013年, 当前).
 PERIODS = {"当前": _("当前"), "目前": _("目前")}
@@ -47,16 +51,20 @@ class Bar:
     derived: bool = False
     note: str = ""
     note_is_editorial: bool = False
-    y: float = 0
-    width: float = 0
+    y: float = 0  # the top of the bar's row
+    width: float = 0  # percent of the chart's width
+
+    @property
+    def label_y(self) -> float:
+        return self.y + LABEL_HEIGHT - 5
+
+    @property
+    def bar_y(self) -> float:
+        return self.y + LABEL_HEIGHT
 
     @property
     def text_y(self) -> float:
-        return round(self.y + BAR_HEIGHT * 0.7, 1)
-
-    @property
-    def value_x(self) -> float:
-        return round(LABEL_WIDTH + self.width + 6, 1)
+        return round(self.bar_y + BAR_HEIGHT * 0.72, 1)
 
     @property
     def display_text(self) -> str:
@@ -92,21 +100,18 @@ class BarChart:
     unit: str
     bars: list[Bar] = field(default_factory=list)
 
-    label_x = LABEL_WIDTH - 8
-    axis_x = LABEL_WIDTH
-    width = WIDTH
     bar_height = BAR_HEIGHT
 
     def __post_init__(self):
         largest = max((bar.value for bar in self.bars), default=Decimal(0))
-        scale = (WIDTH - LABEL_WIDTH - VALUE_SPACE) / float(largest or 1)
+        scale = LONGEST_BAR / float(largest or 1)
         for index, bar in enumerate(self.bars):
-            bar.y = TOP + index * (BAR_HEIGHT + GAP)
+            bar.y = TOP + index * ROW
             bar.width = round(float(bar.value) * scale, 1)
 
     @property
     def height(self) -> int:
-        return TOP * 2 + len(self.bars) * (BAR_HEIGHT + GAP) - GAP
+        return TOP * 2 + len(self.bars) * ROW - GAP
 
     @property
     def unit_name(self) -> SafeString:

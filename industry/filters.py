@@ -2,9 +2,9 @@ import django_filters
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from core.facets import FacetedFilterSet
+from core.facets import ChoiceFacet, FacetedFilterSet, FacetFilter
 from core.text import localized
-from core.widgets import BilingualSelect
+from core.widgets import FacetCheckboxes
 from industry.models import Figure, Indicator, Product, Section
 
 
@@ -31,28 +31,23 @@ def year_choices():
 
 
 class FigureFilter(FacetedFilterSet):
-    product = django_filters.ModelChoiceFilter(
+    product = FacetFilter(
         label=_("产品"),
         queryset=Product.objects.all(),
         to_field_name="slug",
-        empty_label=_("全部产品"),
-        widget=BilingualSelect,
+        widget=FacetCheckboxes,
     )
-    indicator = django_filters.ModelChoiceFilter(
+    indicator = FacetFilter(
         label=_("指标"),
         queryset=Indicator.objects.all(),
         to_field_name="slug",
-        empty_label=_("全部指标"),
-        widget=BilingualSelect,
+        widget=FacetCheckboxes,
     )
-    year = django_filters.ChoiceFilter(
-        label=_("年份"), choices=year_choices, empty_label=_("全部年份")
-    )
-    section = django_filters.ModelChoiceFilter(
+    year = ChoiceFacet(label=_("年份"), choices=year_choices, widget=FacetCheckboxes)
+    section = FacetFilter(
         label=_("文章部分"),
         queryset=Section.objects.published().select_related("parent"),
-        empty_label=_("全部部分"),
-        widget=BilingualSelect,
+        widget=FacetCheckboxes,
     )
     # Whitelisted sort keys: anything else is a form error, never a database error.
     sort = StableOrderingFilter(

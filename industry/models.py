@@ -56,6 +56,9 @@ class Article(Publishable, Versioned):
         _("次序"), unique=True, help_text=_("文章在简报中的先后次序。")
     )
     title = models.CharField(_("标题"), max_length=300, help_text=_("照原文。"))
+    title_en = models.CharField(
+        _("英文标题"), max_length=300, blank=True, help_text=_("编者所译，英文页面用。")
+    )
     author = models.CharField(_("作者单位"), max_length=200, help_text=_("署名的机构，照原文。"))
     published_in = models.CharField(
         _("刊载于"),
@@ -125,6 +128,9 @@ class Section(Versioned):
         max_length=200,
         blank=True,
         help_text=_("不含编号，照原文；导语部分没有标题。"),
+    )
+    heading_en = models.CharField(
+        _("英文标题"), max_length=200, blank=True, help_text=_("编者所译，英文页面用。")
     )
     editorial_note = models.TextField(
         _("编者注"),
@@ -515,6 +521,11 @@ class Figure(Searchable, Versioned):
     def period_names_year(self) -> bool:
         """Whether the printed period already says the year (2019年, 2019年底)."""
         return str(self.year) in self.period_text
+
+    @property
+    def period_is_plain_year(self) -> bool:
+        """Whether the printed period is just the year (2019年), which a year column says."""
+        return self.period_text == f"{self.year}年"
 
     @property
     def sign(self) -> int:

@@ -1,15 +1,18 @@
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from core import exports
 from core.caching import cached
 from core.facets import faceted_list, invalid_filter
+from core.text import localized
 from industry.charts import charts_for
 from industry.derived import Analysis
 from industry.filters import FigureFilter
@@ -144,6 +147,70 @@ def figure_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+@dataclass
+class Cell:
+    """One product's indicator in one year: the figures stating it, the first shown."""
+
+    figures: list
+    flagged: bool = False
+
+    @property
+    def figure(self):
+        return self.figures[0]
+
+    @property
+    def restated(self) -> list:
+        """The other places that state it."""
+        return self.figures[1:]
+
+    @property
+    def differs(self) -> bool:
+        """Whether the places stating it print different values."""
+        return len({f.printed_value for f in self.figures}) > 1
+
+
+@dataclass
+class ProductTable:
+    product: Product
+    years: list[int]
+    rows: list[tuple[Any, str, list[Cell | None]]]  # (indicator, breakdown, a cell a year)
+
+
+def key_figure_tables(figures, flagged: set[int]) -> list[ProductTable]:
+    """Every figure placed by product, indicator (with its breakdown) and year: one table
+    a product, products and indicators in the vocabulary's order."""
+    cells: dict = {}
+    for f in figures:
+        key = (f.product, (f.indicator.position, f.indicator.pk, f.breakdown), f.year)
+        cell = cells.setdefault(key, Cell([]))
+        cell.figures.append(f)
+        cell.flagged = cell.flagged or f.number in flagged
+    products = sorted({p for p, _r, _y in cells}, key=lambda p: (p.position, p.pk))
+    tables = []
+    for product in products:
+        mine = {(row, year): cell for (p, row, year), cell in cells.items() if p == product}
+        indicators = {row: cell.figure.indicator for (row, _year), cell in mine.items()}
+        years = sorted({year for _row, year in mine})
+        rows = [
+            (indicators[row], row[2], [mine.get((row, year)) for year in years])
+            for row in sorted(indicators)
+        ]
+        tables.append(ProductTable(product, years, rows))
+    return tables
+
+
+@require_GET
+def key_figures(request: HttpRequest) -> HttpResponse:
+    """Every figure by product, indicator and year, one value a cell, each linked to its
+    sentence and flagged where the article disagrees with itself: the index of figures."""
+    figures = Figure.objects.published().for_table().in_reading_order()
+    return render(
+        request,
+        "industry/key_figures.html",
+        {"tables": key_figure_tables(figures, flagged_numbers())},
+    )
+
+
 @require_GET
 def figure_detail(request: HttpRequest, number: int) -> HttpResponse:
     figure = get_object_or_404(Figure.objects.with_context(), number=number)
@@ -204,13 +271,16 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
         for f in analysis.figures
         if f.product.pk == product.pk or f.product.parent_id == product.pk
     ]
+    rows = [(f, analysis.for_figure(f)) for f in figures]
     return render(
         request,
         "industry/product_detail.html",
         {
             "product": product,
-            "rows": [(f, analysis.for_figure(f)) for f in figures],
+            "rows": rows,
+            "by_sentence": by_sentence_rows(rows),
             "figures": analysis.by_number,
+            "flagged": analysis.flagged_numbers,
             "charts": charts_for(product, figures, analysis),
         },
     )
@@ -279,6 +349,16 @@ def data_notes(request: HttpRequest) -> HttpResponse:
     )
 
 
+def by_sentence_rows(rows: list[tuple]) -> list[tuple[Any, list[tuple]]]:
+    """(figure, derivations) rows grouped under the sentence that states them, each
+    sentence once, in reading order: (the first figure of the sentence, its rows)."""
+    grouped: dict = {}
+    for figure, derivations in rows:
+        key = (figure.paragraph_id, figure.sentence)
+        grouped.setdefault(key, []).append((figure, derivations))
+    return [(items[0][0], items) for items in grouped.values()]
+
+
 def by_sentence(figures) -> list[tuple[str, list]]:
     """The source sentences these figures are stated in, each once, with its figures."""
     grouped = {}
@@ -289,22 +369,20 @@ def by_sentence(figures) -> list[tuple[str, list]]:
 
 FIGURE_COLUMNS: exports.Columns = {
     "number": lambda f: f.number,
-    "product": lambda f: f.product.name,
-    "product_en": lambda f: f.product.name_en,
-    "indicator": lambda f: f.indicator.name,
-    "indicator_en": lambda f: f.indicator.name_en,
+    "product": lambda f: localized(f.product),
+    "indicator": lambda f: localized(f.indicator),
     "breakdown": lambda f: f.breakdown,
     "year": lambda f: f.year,
     # The sentence prints no year (目前, 当前, or nothing): the editors read it from context.
     "year_is_editorial": lambda f: not f.period_names_year,
     "period_as_printed": lambda f: f.period_text,
-    "value": lambda f: f.value,
+    "value": lambda f: exports.printed_number(f.value_text),
     "value_as_printed": lambda f: f.value_text,
     "unit": lambda f: f.unit,
     "approximate": lambda f: f.is_approximate,
-    "change_direction": lambda f: f.change_direction,
-    "change_abs": lambda f: f.change_abs_text,
-    "change_pct": lambda f: f.change_pct_text,
+    # Signed, so that a spreadsheet adds a fall as a fall: 同比下降23% is -23.
+    "change_abs": lambda f: exports.printed_number(f.change_abs_text, f.sign),
+    "change_pct": lambda f: exports.printed_number(f.change_pct_text, f.sign),
     "change_approximate": lambda f: f.change_is_approximate,
     "change_as_printed": lambda f: f.change_as_printed,
     "basis": lambda f: f.basis,
@@ -314,11 +392,34 @@ FIGURE_COLUMNS: exports.Columns = {
     "source_url": exports.Link(lambda f: f.paragraph.get_absolute_url()),
     "url": exports.Link(lambda f: f.get_absolute_url()),
 }
+FIGURE_LABELS = {
+    "number": _("编号"),
+    "product": _("产品"),
+    "indicator": _("指标"),
+    "breakdown": _("分项"),
+    "year": _("年份"),
+    "year_is_editorial": _("年份为编者所定"),
+    "period_as_printed": _("时期（原文）"),
+    "value": _("数值"),
+    "value_as_printed": _("数值（原文）"),
+    "unit": _("单位"),
+    "approximate": _("约数"),
+    "change_abs": _("变化量（减少为负）"),
+    "change_pct": _("变化率%（减少为负）"),
+    "change_approximate": _("变化为约数"),
+    "change_as_printed": _("变化（原文）"),
+    "basis": _("统计口径"),
+    "sentence": _("原句"),
+    "article": _("所属文章"),
+    "section": _("部分"),
+    "source_url": _("原文段落网址"),
+    "url": _("网址"),
+}
 
 
 @require_GET
 def figure_export(request: HttpRequest, fmt: str) -> HttpResponse:
-    """The figures table as CSV or JSON: every row of the current filter and sort."""
+    """The figures table as CSV, XLSX or JSON: every row of the current filter and sort."""
     f = FigureFilter(
         request.GET, queryset=Figure.objects.published().with_context().in_reading_order()
     )
@@ -330,6 +431,7 @@ def figure_export(request: HttpRequest, fmt: str) -> HttpResponse:
         what="figures",
         rows=f.qs.iterator(chunk_size=exports.CHUNK),
         columns=FIGURE_COLUMNS,
+        labels=FIGURE_LABELS,
         filtered=f.is_filtered,
         filters=f.state(),
     )
@@ -340,10 +442,9 @@ ACTION_COLUMNS: exports.Columns = {
     "company_en": lambda a: a.company.name_en,
     "province": lambda a: a.company.province,
     "city": lambda a: a.company.city,
-    "kind": lambda a: a.kind.name,
-    "kind_en": lambda a: a.kind.name_en,
+    "kind": lambda a: localized(a.kind),
     "item": lambda a: a.item,
-    "quantity": lambda a: a.quantity,
+    "quantity": lambda a: exports.plain(a.quantity),
     "quantity_as_printed": lambda a: a.printed_quantity,
     "unit": lambda a: a.unit,
     "approximate": lambda a: a.is_approximate,
@@ -359,7 +460,7 @@ ACTION_COLUMNS: exports.Columns = {
         }
         for q in a.quantities.all()
     ],
-    "places": lambda a: [place.name for place in a.places.all()],
+    "places": lambda a: [localized(place) for place in a.places.all()],
     "as_of": lambda a: exports.iso(a.as_of),
     # 截至2月2日: the source gives month and day; the year is the editors'.
     "as_of_year_is_editorial": lambda a: a.as_of is not None,
@@ -369,11 +470,33 @@ ACTION_COLUMNS: exports.Columns = {
     "related_measures": lambda a: [m.citation for m in a.measures.all()],
     "url": exports.Link(lambda a: a.get_absolute_url()),
 }
+ACTION_LABELS = {
+    "company": _("企业名称"),
+    "company_en": _("企业英文名（编者译）"),
+    "province": _("省（区）"),
+    "city": _("城市"),
+    "kind": _("行动类别"),
+    "item": _("物资或事项"),
+    "quantity": _("数量"),
+    "quantity_as_printed": _("数量（原文）"),
+    "unit": _("单位"),
+    "approximate": _("约数"),
+    "recipients": _("接收方"),
+    "other_quantities": _("句中其他数量"),
+    "places": _("地点"),
+    "as_of": _("截至日期"),
+    "as_of_as_printed": _("截至（原文）"),
+    "as_of_year_is_editorial": _("截至年份为编者所定"),
+    "planned": _("计划中"),
+    "sentence": _("原句"),
+    "related_measures": _("相关措施"),
+    "url": _("网址"),
+}
 
 
 @require_GET
 def action_export(request: HttpRequest, fmt: str) -> HttpResponse:
-    """Every company's actions as CSV or JSON, in the list's order."""
+    """Every company's actions as CSV, XLSX or JSON, in the list's order."""
     actions = (
         Action.objects.published()
         .with_company()
@@ -389,6 +512,7 @@ def action_export(request: HttpRequest, fmt: str) -> HttpResponse:
         what="actions",
         rows=actions.iterator(chunk_size=exports.CHUNK),
         columns=ACTION_COLUMNS,
+        labels=ACTION_LABELS,
         filtered=False,
         filters={},
     )

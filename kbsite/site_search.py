@@ -139,13 +139,21 @@ class ExportRow:
 
 
 EXPORT_COLUMNS: exports.Columns = {
-    "kind": lambda row: row.kind.key,
+    "kind": lambda row: str(row.kind.label),
     "title": lambda row: row.title,
     # A measure's title that the source lacks (19 and 20) is the editors'.
     "title_is_editorial": lambda row: getattr(row.record, "title_is_editorial", False),
     "text": lambda row: row.text,
     "citation": lambda row: row.citation,
     "url": exports.Link(lambda row: row.record.get_absolute_url()),
+}
+EXPORT_LABELS = {
+    "kind": _("类别"),
+    "title": _("记录标题"),
+    "title_is_editorial": _("标题为编者所加"),
+    "text": _("正文"),
+    "citation": _("引用"),
+    "url": _("网址"),
 }
 
 

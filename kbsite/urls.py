@@ -15,6 +15,7 @@ urlpatterns += i18n_patterns(
     path("search/", views.site_search_view, name="search"),
     path("search.csv", views.site_search_export, {"fmt": "csv"}, name="search-export-csv"),
     path("search.json", views.site_search_export, {"fmt": "json"}, name="search-export-json"),
+    path("search.xlsx", views.site_search_export, {"fmt": "xlsx"}, name="search-export-xlsx"),
     path("policies/", include("policies.urls")),
     path("industry/", include("industry.urls")),
     path("accounts/", include("core.accounts")),

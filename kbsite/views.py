@@ -145,6 +145,7 @@ def site_search_export(request: HttpRequest, fmt: str) -> HttpResponse:
         what="search",
         rows=site_search.export_rows(search, kinds) if search else [],
         columns=site_search.EXPORT_COLUMNS,
+        labels=site_search.EXPORT_LABELS,
         filtered=True,
         filters={k: v for k, v in form.cleaned_data.items() if v},
     )

@@ -6,8 +6,8 @@ from django.utils.translation import gettext_lazy as _
 
 from core import find
 from core.analysis import MAX_QUERY_LENGTH
-from core.facets import FACET_LIMIT, FacetedFilterSet
-from core.widgets import BilingualSelect
+from core.facets import FACET_LIMIT, ChoiceFacet, FacetedFilterSet, FacetFilter
+from core.widgets import FacetCheckboxes
 from policies.models import (
     DocType,
     Heading,
@@ -22,10 +22,9 @@ from policies.models import (
 )
 
 
-def choice_filter(label, empty_label, queryset, **kwargs):
-    return django_filters.ModelChoiceFilter(
-        label=label, empty_label=empty_label, queryset=queryset, widget=BilingualSelect, **kwargs
-    )
+def choice_filter(label, queryset, **kwargs):
+    """A facet of records, ticked as checkboxes: several values give rows with any of them."""
+    return FacetFilter(label=label, queryset=queryset, widget=FacetCheckboxes, **kwargs)
 
 
 class MeasureFilter(FacetedFilterSet):
@@ -35,26 +34,22 @@ class MeasureFilter(FacetedFilterSet):
         max_length=MAX_QUERY_LENGTH,
         help_text=_("在标题、正文和所属分类中查找；多个词用空格分开，例如 租金 担保。"),
     )
-    notice = choice_filter(
-        _("通知"), _("全部通知"), Notice.objects.published(), to_field_name="slug"
-    )
-    heading = choice_filter(_("标题"), _("全部标题"), Heading.objects.published())
+    notice = choice_filter(_("通知"), Notice.objects.published(), to_field_name="slug")
+    heading = choice_filter(_("标题"), Heading.objects.published())
     topic = choice_filter(
         _("政策工具/主题"),
-        _("全部主题"),
         Topic.objects.all(),
         field_name="topics",
         to_field_name="slug",
     )
     target_group = choice_filter(
         _("支持对象"),
-        _("全部对象"),
         TargetGroup.objects.all(),
         field_name="target_groups",
         to_field_name="slug",
     )
     region = choice_filter(
-        _("地区"), _("全部地区"), Region.objects.all(), field_name="regions", to_field_name="slug"
+        _("地区"), Region.objects.all(), field_name="regions", to_field_name="slug"
     )
 
     facets = ("notice", "heading", "topic", "target_group", "region")
@@ -102,29 +97,22 @@ SORTS = {
 class NoticeFilter(FacetedFilterSet):
     """The notice list, filed as a policy library files documents."""
 
-    level = django_filters.ChoiceFilter(
-        label=_("层级"), choices=Level.choices, empty_label=_("全部层级")
-    )
+    level = ChoiceFacet(label=_("层级"), choices=Level.choices, widget=FacetCheckboxes)
     issuer = choice_filter(
         _("发文机关"),
-        _("全部发文机关"),
         Issuer.objects.all(),
         field_name="issuers",
         to_field_name="slug",
     )
-    doc_type = django_filters.ChoiceFilter(
-        label=_("文种"), choices=DocType.choices, empty_label=_("全部文种")
-    )
-    year = django_filters.ChoiceFilter(
+    doc_type = ChoiceFacet(label=_("文种"), choices=DocType.choices, widget=FacetCheckboxes)
+    year = ChoiceFacet(
         label=_("成文年份"),
         field_name="issued_on",
         lookup_expr="year",
         choices=notice_years,
-        empty_label=_("全部年份"),
+        widget=FacetCheckboxes,
     )
-    validity = django_filters.ChoiceFilter(
-        label=_("效力"), choices=Validity.choices, empty_label=_("全部")
-    )
+    validity = ChoiceFacet(label=_("效力"), choices=Validity.choices, widget=FacetCheckboxes)
     sort = django_filters.ChoiceFilter(
         label=_("排序"),
         choices=[

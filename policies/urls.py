@@ -10,6 +10,7 @@ urlpatterns = [
     path("measures/", views.measure_list, name="measure-list"),
     path("measures.csv", views.measure_export, {"fmt": "csv"}, name="measure-export-csv"),
     path("measures.json", views.measure_export, {"fmt": "json"}, name="measure-export-json"),
+    path("measures.xlsx", views.measure_export, {"fmt": "xlsx"}, name="measure-export-xlsx"),
     path(
         "notices/<slug:slug>/measures/<int:number>/",
         views.measure_detail,

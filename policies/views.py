@@ -2,6 +2,7 @@ from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from core import exports
@@ -147,13 +148,31 @@ MEASURE_COLUMNS: exports.Columns = {
     "title_en": lambda m: m["title_en"],
     "title_is_editorial": lambda m: m["title_is_editorial"],
     "text": lambda m: m["text"],
-    "topics": lambda m: m["topics"],
+    "topics": lambda m: m["topics"],  # names in the page's language
     "target_groups": lambda m: m["target_groups"],
     "regions": lambda m: m["regions"],
     # Each classification with the words of the measure that justify it (editorial).
     "classifications": lambda m: m["classifications"],
     "citation": lambda m: f"{m['notice__doc_number']} 第{m['number']}条",
     "url": exports.Link(lambda m: m["url"]),
+}
+# The exports' column headers, in the page's language.
+MEASURE_LABELS = {
+    "notice": _("发文字号"),
+    "notice_title": _("文件标题"),
+    "heading": _("部分序号"),
+    "heading_title": _("部分"),
+    "number": _("条号"),
+    "title": _("措施标题"),
+    "title_en": _("英文标题（编者译）"),
+    "title_is_editorial": _("标题为编者所加"),
+    "text": _("正文"),
+    "topics": _("政策工具/主题"),
+    "target_groups": _("支持对象"),
+    "regions": _("地区"),
+    "classifications": _("分类及依据（编者）"),
+    "citation": _("引用"),
+    "url": _("网址"),
 }
 
 
@@ -177,7 +196,7 @@ def classifications(ids: list[int]) -> dict[int, list[dict]]:
 
 @require_GET
 def measure_export(request: HttpRequest, fmt: str) -> HttpResponse:
-    """The measure list as CSV or JSON: every row of the current filter, streamed."""
+    """The measure list as CSV, XLSX or JSON: every row of the current filter, streamed."""
     f = MeasureFilter(request.GET, queryset=public_measures().in_reading_order())
     if not f.is_valid():
         return invalid_filter(request, "policies/measure_list.html", f)
@@ -187,7 +206,7 @@ def measure_export(request: HttpRequest, fmt: str) -> HttpResponse:
         measures = f.qs.values(*MEASURE_VALUES).iterator(chunk_size=exports.CHUNK)
         for chunk in exports.chunks(measures, exports.CHUNK):
             ids = [m["pk"] for m in chunk]
-            tags = {field: exports.related_slugs(Measure, field, ids) for field in TAG_FIELDS}
+            tags = {field: exports.related_names(Measure, field, ids) for field in TAG_FIELDS}
             evidence = classifications(ids)
             for m in chunk:
                 m.update({field: tags[field].get(m["pk"], []) for field in TAG_FIELDS})
@@ -201,6 +220,7 @@ def measure_export(request: HttpRequest, fmt: str) -> HttpResponse:
         what="measures",
         rows=rows(),
         columns=MEASURE_COLUMNS,
+        labels=MEASURE_LABELS,
         filtered=f.is_filtered,
         filters=f.state(),
     )

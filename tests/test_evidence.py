@@ -188,13 +188,14 @@ def test_json_export_gives_each_classification_with_its_evidence(client, seed):
     assert all(
         c["evidence"] in quotable(Measure.objects.get(number=8)) for c in rows[8]["classifications"]
     )
-    assert rows[8]["topics"] == ["credit"]  # the slugs' column is unchanged
+    assert rows[8]["topics"] == ["信贷"]  # names in the page's language (issue 16)
 
 
 def test_csv_export_gives_each_classification_with_its_evidence(client, seed):
     response = client.get(reverse("policies:measure-export-csv"), {"topic": "credit"})
     rows = list(csv.DictReader(io.StringIO(body(response)[1:])))
-    assert "topic credit 信贷 “加大信贷支持力度”" in rows[0]["classifications"]
+    # CSV headers are in the page's language (issue 16).
+    assert "topic credit 信贷 “加大信贷支持力度”" in rows[0]["分类及依据（编者）"]
 
 
 def test_seeded_search_finds_measures_by_their_classifications(seed):
@@ -319,8 +320,8 @@ def test_search_matching_only_an_editorial_title_says_so(client, seed):
 
 def test_search_export_says_which_titles_are_editorial(client, seed):
     response = client.get(reverse("search-export-csv"), {"q": "中小企业 协调"})
-    rows = list(csv.DictReader(io.StringIO(body(response)[1:])))
-    flags = {r["citation"]: r["title_is_editorial"] for r in rows if r["kind"] == "measure"}
+    rows = list(csv.DictReader(io.StringIO(body(response)[1:])))  # headers in Chinese
+    flags = {r["引用"]: r["标题为编者所加"] for r in rows if r["类别"] == "支持措施"}
     assert flags["工信明电〔2020〕14号 第19条"] == "true"
     assert set(flags.values()) == {"true", "false"}
 

@@ -9,7 +9,9 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as settings_hypothesis
 from hypothesis import strategies as st
 
-from policies.views import MEASURE_COLUMNS
+from industry.views import ACTION_LABELS, FIGURE_LABELS
+from kbsite.site_search import EXPORT_LABELS
+from policies.views import MEASURE_COLUMNS, MEASURE_LABELS
 
 pytestmark = pytest.mark.django_db
 
@@ -18,10 +20,23 @@ def body(response) -> str:
     return b"".join(response.streaming_content).decode("utf-8")
 
 
+def column_keys(header: list[str]) -> list[str]:
+    """An export's column keys, from its header in the page's language."""
+    for labels in (MEASURE_LABELS, FIGURE_LABELS, ACTION_LABELS, EXPORT_LABELS):
+        keys = {str(label): key for key, label in labels.items()}
+        if set(header) <= set(keys):
+            return [keys[title] for title in header]
+    return header
+
+
 def csv_rows(response) -> list[dict]:
+    """The rows of a CSV export, keyed by column key (its header is in the page's language)."""
     text = body(response)
     assert text.startswith("\ufeff")  # Excel and LibreOffice then read UTF-8
-    return list(csv.DictReader(io.StringIO(text[1:])))
+    reader = csv.reader(io.StringIO(text[1:]))
+    keys = column_keys(next(reader))
+    # A last row of one cell may say the download stopped at the row limit.
+    return [dict(zip(keys, row, strict=len(row) > 1)) for row in reader]
 
 
 def test_measure_csv_is_exactly_the_filter_with_all_rows(client, seed):
@@ -37,7 +52,7 @@ def test_measure_csv_is_exactly_the_filter_with_all_rows(client, seed):
     assert list(rows[0]) == list(MEASURE_COLUMNS)
     assert rows[1]["title"] == "加大信贷支持力度"
     assert rows[1]["citation"] == "工信明电〔2020〕14号 第8条"
-    assert rows[1]["topics"] == "credit"
+    assert rows[1]["topics"] == "信贷"
     assert rows[1]["url"] == "http://testserver/policies/notices/gxmd-2020-14/measures/8/"
 
 
@@ -59,11 +74,11 @@ def test_measure_json_has_the_same_fields_plus_links(client, seed):
     response = client.get(reverse("policies:measure-export-json"), {"region": "hubei"})
     assert response["Content-Type"] == "application/json; charset=utf-8"
     data = json.loads(body(response))
-    assert data["meta"]["filters"] == {"region": "hubei"}
+    assert data["meta"]["filters"] == {"region": ["hubei"]}
     assert data["meta"]["columns"] == list(MEASURE_COLUMNS)
     (row,) = data["rows"]
     assert set(row) == set(MEASURE_COLUMNS)
-    assert row["number"] == 5 and "hubei" in row["regions"] and len(row["regions"]) == 10
+    assert row["number"] == 5 and "湖北" in row["regions"] and len(row["regions"]) == 10
     assert row["url"].startswith("http://testserver/")
 
 
@@ -76,8 +91,8 @@ def test_export_with_a_bad_filter_is_a_400_not_a_file(client, seed):
 def test_search_results_export(client, seed):
     rows = csv_rows(client.get(reverse("search-export-csv"), {"q": "培训"}))
     assert {(r["kind"], r["citation"]) for r in rows} >= {
-        ("measure", "工信明电〔2020〕14号 第6条"),
-        ("measure", "工信明电〔2020〕14号 第17条"),
+        ("支持措施", "工信明电〔2020〕14号 第6条"),
+        ("支持措施", "工信明电〔2020〕14号 第17条"),
     }
     data = json.loads(
         body(client.get(reverse("search-export-json"), {"q": "培训", "kind": "measure"}))
@@ -124,6 +139,79 @@ def test_csv_cells_that_look_like_formulas_stay_text(client, make_measures):
     assert row["title"] == '\'=HYPERLINK("http://evil.example","点我")'
     assert row["text"] == "'-7.5万吨是数字开头的正文"
     assert row["number"] == "1"
+
+
+def test_csv_headers_and_classifications_are_in_the_page_language(client, seed):
+    text = body(client.get(reverse("policies:measure-export-csv"), {"topic": "credit"}))
+    header = next(csv.reader(io.StringIO(text[1:])))
+    assert header[:3] == ["发文字号", "文件标题", "部分序号"]
+    assert "政策工具/主题" in header and "topics" not in header
+    assert "信贷" in text and ",credit," not in text
+
+    text = body(client.get("/en/policies/measures.csv", {"topic": "credit"}))
+    header, *rows = csv.reader(io.StringIO(text[1:]))
+    assert header[:2] == ["Document number", "Document title"]
+    assert all("Credit" in row[header.index("Policy tool/topic")] for row in rows)
+
+
+def test_figure_numbers_are_as_printed_and_changes_signed(client, seed):
+    rows = csv_rows(client.get(reverse("industry:figure-export-csv")))
+    capacity = next(r for r in rows if r["value_as_printed"] == "2518")
+    assert capacity["value"] == "2518"  # not 2518.0000
+    exports = next(r for r in rows if r["change_as_printed"] == "同比下降23%")
+    assert exports["change_pct"] == "-23"  # a fall is negative, not 23 beside a direction
+    assert "change_direction" not in exports
+    rise = next(r for r in rows if r["change_as_printed"] == "同比增长88.8%")
+    assert rise["change_pct"] == "88.8"
+
+    data = json.loads(body(client.get(reverse("industry:figure-export-json"))))
+    row = next(r for r in data["rows"] if r["change_as_printed"] == "同比下降23%")
+    assert row["change_pct"] == -23 and row["value"] == 114
+    assert data["meta"]["labels"][data["meta"]["columns"].index("change_pct")] == (
+        "变化率%（减少为负）"
+    )
+
+
+def read_xlsx(response) -> list[list]:
+    import openpyxl
+
+    content = b"".join(response.streaming_content)
+    workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True)
+    return [list(row) for row in workbook.active.iter_rows(values_only=True)]
+
+
+def test_xlsx_export_keeps_chinese_cells_and_numbers(client, seed):
+    response = client.get(reverse("industry:figure-export-xlsx"), {"product": "caustic-soda"})
+    assert response["Content-Type"] == (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    assert 'filename="kb-figures-filtered-' in response["Content-Disposition"]
+    header, *rows = read_xlsx(response)
+    assert header[:4] == ["编号", "产品", "指标", "分项"]
+    by_key = [dict(zip(column_keys(header), row, strict=True)) for row in rows]
+    exports = next(r for r in by_key if r["change_as_printed"] == "同比下降23%")
+    assert exports["product"] == "烧碱"
+    assert exports["sentence"].startswith("2019年，我国烧碱进口6.1万吨")
+    assert exports["value"] == 114 and exports["change_pct"] == -23
+    assert all(r["url"].startswith("http://testserver/industry/figures/") for r in by_key)
+
+
+def test_xlsx_of_measures_and_actions_and_the_download_links(client, seed):
+    header, *rows = read_xlsx(client.get(reverse("policies:measure-export-xlsx")))
+    assert len(rows) == 20 and header[0] == "发文字号"
+    assert rows[7][column_keys(header).index("title")] == "加大信贷支持力度"
+    header, *rows = read_xlsx(client.get(reverse("industry:action-export-xlsx")))
+    assert len(rows) == 12 and header[0] == "企业名称"
+    html = client.get(reverse("policies:measure-list"), {"topic": "credit"}).content.decode()
+    assert 'href="/policies/measures.xlsx?topic=credit"' in html
+
+
+def test_xlsx_cells_that_look_like_formulas_stay_text(client, make_measures):
+    (measure,) = make_measures(1)
+    measure.title = '=HYPERLINK("http://evil.example","点我")'
+    measure.save()
+    header, row = read_xlsx(client.get(reverse("policies:measure-export-xlsx")))
+    assert row[column_keys(header).index("title")] == '\'=HYPERLINK("http://evil.example","点我")'
 
 
 # Every export the site offers, with a query that finds rows in each (search needs words).

@@ -39,7 +39,8 @@ def test_the_year_added_after_mu_qian_is_marked_as_the_editors(client, seed, pre
     for number in (1, 20):  # 目前, 当前
         html = client.get(f"{prefix}/industry/figures/{number}/").content.decode()
         assert re.search(
-            r'<span lang="zh-Hans">(目前|当前)</span> '
+            # English pages give the period in the editors' English (issue 16).
+            r'(<span lang="zh-Hans">(目前|当前)</span>|<span class="editorial-name">now</span>) '
             r'<span class="editorial-addition" title="[^"]+">\s?[（(]2019[）)]</span>',
             html,
         ), number
@@ -196,7 +197,7 @@ def test_structured_quantities_are_shown_and_exported(client, seed):
     assert {
         "phrase": "24小时轮流值班",
         "counted": "轮流值班",
-        "quantity": "24.00",
+        "quantity": 24,  # a number, as printed (issue 16)
         "as_printed": "24小时",
         "names": [],
     } in quantities

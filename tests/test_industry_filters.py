@@ -67,7 +67,7 @@ def test_bad_values_give_a_form_error_not_a_500(client, seed, params):
     assertContains(response, 'class="error"', status_code=400)
 
 
-@pytest.mark.parametrize("page", ["abc", "-1", "0", "999", "1.5", ""])
+@pytest.mark.parametrize("page", ["abc", "-1", "0", "999", "1.5"])
 def test_bad_page_numbers_still_answer(client, seed, page):
     for url in [URL, reverse("industry:company-list")]:
         assert client.get(url, {"page": page}).status_code == 200
@@ -134,3 +134,10 @@ def test_sort_choices_are_in_the_page_language(client, seed):
     body = client.get(reverse("industry:figure-list")).content.decode()
     assert '<option value="-product">产品（倒序）</option>' in body
     assert "descending" not in body
+
+
+def test_two_products_give_the_figures_of_either(client, seed):
+    response = client.get(f"{URL}?product=pvc&product=crude-salt&year=2019")
+    products = {f.product.slug for f in response.context["page"].object_list}
+    assert products == {"pvc", "crude-salt"}
+    assert [c.label for c in response.context["filter"].chips()] == ["聚氯乙烯", "原盐", "2019年"]

@@ -206,21 +206,39 @@ def test_figure_detail_shows_sentence_paragraph_and_derivations(
 
 
 @pytest.mark.parametrize(
-    "language, flag, year_added",
-    [("zh-hans", "编者据上下文", "（2019）"), ("en", "editorial, from context", "(2019)")],
+    "language, flag, year_added, end_of_2019, now",
+    [
+        (
+            "zh-hans",
+            "编者据上下文",
+            "（2019）",
+            '<span lang="zh-Hans">2019年底</span>',
+            '<span lang="zh-Hans">目前</span> <span class="editorial-addition"',
+        ),
+        (
+            "en",
+            "editorial, from context",
+            "(2019)",
+            '<span class="editorial-name">end of 2019</span>',
+            '<span class="editorial-name">now</span> <span class="editorial-addition"',
+        ),
+    ],
 )
-def test_figure_periods_say_which_words_are_the_sources(client, seed, language, flag, year_added):
-    """The period as printed; the year added when the period does not say it; a year read
-    from the context flagged as the editor's."""
+def test_figure_periods_say_which_words_are_the_sources(
+    client, seed, language, flag, year_added, end_of_2019, now
+):
+    """The period as printed (in the editors' English on English pages, marked); the year
+    added when the period does not say it; a year read from the context flagged as the
+    editor's."""
     prefix = "/en" if language == "en" else ""
-    response = client.get(f"{prefix}/industry/figures/?sort=")
+    response = client.get(f"{prefix}/industry/figures/?sort=", follow=True)  # to the clean URL
     rows = {
         int(number): row
         for number, row in re.findall(r'<tr id="figure-(\d+)">(.*?)</tr>', response.text, re.S)
     }
-    assert '<span lang="zh-Hans">2019年底</span>' in rows[2] and flag not in rows[2]
+    assert end_of_2019 in rows[2] and flag not in rows[2]
     # The year the editors add after 目前 is marked as theirs (issue 14).
-    assert '<span lang="zh-Hans">目前</span> <span class="editorial-addition"' in rows[1]
+    assert now in rows[1]
     assert year_added in rows[1] and flag not in rows[1]
     assert "2019" in rows[3] and f">{flag}" in rows[3]
 
@@ -384,3 +402,89 @@ def test_english_figure_table_names_products_and_indicators_in_english(client, s
     assertContains(response, "Net capacity added")
     chart = client.get("/en/industry/products/pvc/").context["charts"][0]
     assert [bar.label for bar in chart.bars][:2] == ["Year-end capacity", "Output"]
+
+
+def test_product_page_shows_each_source_sentence_once(client, seed):
+    response = client.get(reverse("industry:product-detail", args=["pvc"]))
+    html = response.content.decode()
+    sentences = {f.sentence for f, _d in response.context["rows"]}
+    assert len(sentences) < len(response.context["rows"])  # some sentences state several
+    assert html.count('<blockquote class="source-quote"') == len(sentences)
+    for sentence in sentences:
+        assert html.count(f">{sentence}</blockquote>") == 1
+
+
+def test_product_page_folds_the_derived_checks_under_a_toggle(client, seed):
+    response = client.get(reverse("industry:product-detail", args=["pvc"]))
+    html = response.content.decode()
+    rows_with_checks = [f for f, derivations in response.context["rows"] if derivations]
+    assert html.count('<details class="checks">') == len(rows_with_checks) > 0
+    assert html.count("<summary>核对详情") == len(rows_with_checks)
+    # Every derivation sits inside a toggle; none is shown unfolded.
+    outside = re.sub(r'<details class="checks">.*?</details>', "", html, flags=re.S)
+    assert 'class="derivations"' not in outside
+    # The figures a disagreement involves say so on the closed toggle.
+    net = Figure.objects.get(product__slug="pvc", indicator__slug="capacity-net-added", number=15)
+    card = html[html.index(f'id="{net.anchor}"') :]
+    summary = card[card.index("<summary>") : card.index("</summary>")]
+    assert "涉及不一致" in summary
+    assert_csp_safe(response)
+
+
+@pytest.mark.parametrize(
+    ("path", "english", "chinese"),
+    [
+        ("/en/industry/figures/?product=pvc", ["25.18 Mt", "end of 2019"], ["2518万吨"]),
+        ("/en/industry/key-figures/", ["25.18 Mt", "43.80 Mt", "≈1.20 Mt"], ["2518万吨"]),
+        ("/en/industry/products/pvc/", ["25.18 Mt", "end of 2019", "Unit: Mt"], ["2518万吨"]),
+        ("/en/industry/figures/7/", ["25.18 Mt"], []),
+    ],
+)
+def test_english_pages_give_units_and_periods_in_english(client, seed, path, english, chinese):
+    """万吨 as million tonnes and 2019年底 as "end of 2019", said to be the editors'
+    English; the source sentences stay Chinese, marked as such."""
+    response = client.get(path)
+    html = response.content.decode()
+    for words in english:
+        assert words in html, words
+    outside_quotes = re.sub(r'<(blockquote|span|a)[^>]*lang="zh-Hans"[^>]*>.*?</\1>', "", html)
+    for words in chinese:
+        assert words not in outside_quotes, words
+    assertContains(response, "are the editors' English")
+    if "/products/" in path:
+        assertContains(response, '<blockquote class="source-quote" lang="zh-Hans">')
+
+
+def test_million_tonnes_keep_the_printed_digits():
+    from django.utils import translation
+
+    from industry.templatetags.industry_text import in_unit
+
+    with translation.override("en"):
+        assert in_unit("2518", "万吨") == "25.18"
+        assert in_unit("6.1", "万吨") == "0.061"
+        assert in_unit("−3.5", "万吨") == "−0.035"
+        assert in_unit("161", "家") == "161"
+    with translation.override("zh-hans"):
+        assert in_unit("2518", "万吨") == "2518"
+
+
+def test_english_article_pages_give_titles_in_the_editors_english(client, seed):
+    response = client.get("/en" + CHLOR_ALKALI_URL)
+    html = response.content.decode()
+    assert '<h1><span class="editorial-name">Economic performance of China\'s' in html.replace(
+        "&#x27;", "'"
+    )
+    assert '<span lang="zh-Hans">2019年中国氯碱行业经济运行分析</span>' in html  # the original
+    assert '<span lang="zh-Hans">二、</span> <span class="editorial-name">Features of' in html
+    assert '<span class="editorial-name">Market outlook for 2020</span>' in html
+    # The text itself stays the source's Chinese, marked as such.
+    assert '<p lang="zh-Hans">' in html
+    # Chinese pages are unchanged: the source's headings.
+    html = client.get(CHLOR_ALKALI_URL).content.decode()
+    assert "三、2020年市场展望" in html and "Market outlook" not in html
+
+
+def test_english_product_page_names_the_section_in_english(client, seed):
+    html = client.get("/en/industry/products/pvc/").content.decode()
+    assert '<span lang="zh-Hans">二、1、</span> <span class="editorial-name">Capacity grew' in html

@@ -147,8 +147,8 @@ def test_staff_preview_a_draft_and_an_editor_publishes_it(editor, client):
     listed = client.get("/policies/?year=2020&level=national")
     assertContains(listed, "工信明电〔2020〕15号")
     assertContains(listed, "找到 2 份文件")
-    assertContains(listed, ">国家（2）</option>")
-    assertContains(listed, ">工业和信息化部（2）</option>")
+    assertContains(listed, ">国家（2）</label>")
+    assertContains(listed, ">工业和信息化部（2）</label>")
     hits = client.get("/search/?q=加强分类指导&kind=measure")
     assertContains(hits, "工信明电〔2020〕15号 第1条")
 

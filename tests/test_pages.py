@@ -34,6 +34,8 @@ PAGES = {
     "/industry/articles/carbide-industry-covid-19/": 200,
     "/industry/figures/": 200,
     "/industry/figures/?product=pvc&sort=-value": 200,
+    "/industry/figures/?product=pvc&product=caustic-soda&year=2019": 200,
+    "/industry/key-figures/": 200,
     "/industry/figures/8/": 200,
     "/industry/products/pvc/": 200,
     "/industry/products/caustic-soda/": 200,

@@ -4,11 +4,15 @@ marked lang="zh-Hans"; on Chinese pages exactly the text the templates always sh
 extra markup. Derivations are cached across requests and languages as numbers
 (industry.derived), and put into words here when a page shows them.
 
-The English style: numbers as printed; 约 becomes ≈ (≈120); a unit follows its number as the
-catalogue says ("2518 (10k t)", "161 enterprises", "5%"); a range reads "115 to 125".
+The English style: 约 becomes ≈ (≈120); a unit follows its number as the catalogue says
+("161 enterprises", "5%"); 万吨 (ten thousand tonnes) is given in million tonnes, its
+printed digits moved two places and none added or dropped (2518万吨 is "25.18 Mt", 约120万吨
+"≈1.20 Mt"), formulas too; a range reads "115 to 125". A period the source prints in words
+is put into English (2019年底 is "end of 2019"). These English names are the editors'.
 """
 
 import html
+import re
 from decimal import ROUND_HALF_UP, Decimal
 
 from django import template
@@ -19,7 +23,7 @@ from django.utils.translation import gettext_noop as _  # marks ids, translated 
 
 from core.text import english, localized_html
 from core.text import source as source_html
-from industry.derived import RULES, VALUE, Derivation, as_printed, by_figure, printed_number
+from industry.derived import PCT, RULES, VALUE, Derivation, as_printed, by_figure, printed_number
 
 register = template.Library()
 
@@ -27,6 +31,14 @@ register = template.Library()
 UNIT_PATTERNS = {"万吨": _("{value}万吨"), "家": _("{value}家")}
 # A unit on its own (a table column, a chart's axis).
 UNIT_NAMES = {"万吨": _("万吨"), "家": _("家"), "万元": _("万元"), "吨": _("吨"), "名": _("名")}
+
+# Periods the source prints, as the editors put them into English.
+PERIOD_PATTERNS = [
+    (re.compile(r"(\d{4})年底"), _("{year}年底")),
+    (re.compile(r"(\d{4})年末"), _("{year}年底")),
+    (re.compile(r"(\d{4})年"), _("{year}年")),
+]
+PERIOD_WORDS = {"当前": _("当前"), "目前": _("目前")}
 
 BOTH = _("{a}（{where_a}）与 {b}（{where_b}）")
 CHANGE = _("{product}{indicator}的变化：两处所述")
@@ -110,6 +122,20 @@ def fmt(value: Decimal, places: int = 1) -> str:
     return "0" if text == "-0" else text.replace("-", "−")
 
 
+def in_unit(text: str, unit: str) -> str:
+    """A number in the unit English pages give it: 万吨 as million tonnes, by moving the
+    decimal point of the digits as printed (2518 → 25.18, 6.1 → 0.061); else unchanged."""
+    if unit != "万吨" or not english() or not text:
+        return text
+    sign = "−" if text[0] in "−-" else ""
+    digits = text.lstrip("−-")
+    try:
+        moved = Decimal(digits).scaleb(-2)
+    except ArithmeticError:
+        return text
+    return sign + f"{moved:f}"
+
+
 @register.simple_tag
 def number(text, approximate=False) -> SafeString:
     """A number, with 约 (≈ in English) before it when approximate."""
@@ -151,7 +177,8 @@ def figure_name(figure) -> SafeString:
 @register.simple_tag
 def value_of(figure) -> SafeString:
     """A figure's value with its unit: as printed on Chinese pages, in English on English pages."""
-    return quantity(number(figure.value_text, figure.is_approximate), figure.unit)
+    text = in_unit(figure.value_text, figure.unit)
+    return quantity(number(text, figure.is_approximate), figure.unit)
 
 
 @register.filter
@@ -173,7 +200,7 @@ def term_words(subject, inputs: list, against: list = (), printed: bool = False)
     words["op"], words["back"] = ("+", "−") if sign > 0 else ("−", "+")
     for role, figure, aspect in [*inputs, *against]:
         text, approximate = printed_number(figure, aspect)
-        shown = number(text, approximate)
+        shown = number(in_unit(text, "%" if aspect == PCT else figure.unit), approximate)
         if printed:
             shown = in_print(figure, aspect)
         elif aspect == VALUE and figure.unit == "%":
@@ -190,7 +217,8 @@ def in_print(figure, aspect: str) -> SafeString:
     if not english():
         return conditional_escape(as_printed(figure, aspect))
     text, approximate = printed_number(figure, aspect)
-    shown = quantity(number(text, approximate), "%" if aspect == "pct" else figure.unit)
+    unit = "%" if aspect == PCT else figure.unit
+    shown = quantity(number(in_unit(text, unit), approximate), unit)
     if aspect == VALUE:
         return shown
     return ("+" if figure.sign > 0 else "−") + shown
@@ -199,8 +227,8 @@ def in_print(figure, aspect: str) -> SafeString:
 def interval_words(interval, unit: str) -> SafeString:
     places = 2 if unit == "%" else 1
     if interval.lo == interval.hi:
-        return quantity(fmt(interval.lo, places), unit)
-    lo, hi = fmt(interval.lo, places), fmt(interval.hi, places)
+        return quantity(in_unit(fmt(interval.lo, places), unit), unit)
+    lo, hi = (in_unit(fmt(end, places), unit) for end in (interval.lo, interval.hi))
     return quantity(phrase(_("{lo} ~ {hi}"), lo=lo, hi=hi), unit)
 
 
@@ -210,7 +238,7 @@ def derivation(d: Derivation, part: str, figures: dict) -> SafeString:
     "stated" (the tolerance of what the article states). `figures`: the page's figures by
     number."""
     if part == "value":
-        return quantity(fmt(d.value, 2 if d.unit == "%" else 1), d.unit)
+        return quantity(in_unit(fmt(d.value, 2 if d.unit == "%" else 1), d.unit), d.unit)
     if part in ("interval", "stated"):
         interval = d.interval if part == "interval" else d.stated
         return interval_words(interval, d.unit) if interval else mark_safe("")
@@ -272,6 +300,8 @@ def period(figure) -> SafeString:
     """When a figure is for: the period as the sentence prints it (with the year added when
     it does not say it), or the year the editor read from the context, flagged as such.
     A tag rather than an included template: the figures table shows it on every row."""
+    if figure.period_text and english():
+        return period_in_english(figure)
     if figure.period_text:
         printed = format_html('<span lang="zh-Hans">{}</span>', figure.period_text)
         if not figure.period_names_year:
@@ -287,3 +317,54 @@ def period(figure) -> SafeString:
         gettext("原句未写时期，年份由编者据上下文确定"),
         gettext("编者据上下文"),
     )
+
+
+def period_words(text: str) -> SafeString | None:
+    """A printed period in English (the editors' words), or None if it is not one we know."""
+    if text in PERIOD_WORDS:
+        return phrase(PERIOD_WORDS[text])
+    for pattern, words in PERIOD_PATTERNS:
+        if match := pattern.fullmatch(text):
+            return phrase(words, year=match.group(1))
+    return None
+
+
+def period_in_english(figure) -> SafeString:
+    """The printed period put into English and marked as the editors' words (the source's
+    Chinese as its title); the year added when the period does not say it."""
+    words = period_words(figure.period_text)
+    if words is None:  # a period we have no English for: the source's words, marked
+        shown = format_html('<span lang="zh-Hans">{}</span>', figure.period_text)
+    else:
+        shown = format_html('<span class="editorial-name">{}</span>', words)
+    if not figure.period_names_year:
+        shown += editorial_addition(
+            f"{gettext('（')}{figure.year}{gettext('）')}",
+            gettext("原文没有写年份，括号中的年份是编者补出的"),
+        )
+    return shown
+
+
+@register.simple_tag
+def title_of(article) -> SafeString:
+    """An article's title: on English pages the editors' English (marked as theirs) when
+    there is one, else the source's Chinese, marked as Chinese."""
+    if english() and article.title_en:
+        return format_html('<span class="editorial-name">{}</span>', article.title_en)
+    return source_html(article.title)
+
+
+@register.simple_tag
+def heading_of(section, full: bool = False) -> SafeString:
+    """A section's heading: its number as the source prints it (with its parent's when
+    `full`: 二、1、) and the heading, in the editors' English on English pages when there
+    is one (marked as theirs), else the source's Chinese."""
+    if not (english() and section.heading_en):
+        return source_html(section.label if full else section)
+    number = section.number
+    if full and section.parent_id:
+        number = section.parent.number + number
+    english_heading = format_html('<span class="editorial-name">{}</span>', section.heading_en)
+    if not number:
+        return english_heading
+    return format_html('<span lang="zh-Hans">{}</span> {}', number, english_heading)

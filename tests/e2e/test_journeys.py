@@ -45,9 +45,9 @@ def test_home_to_notice_to_measure_and_copy_its_citation(context, page, site):
 
 def test_filter_measures_by_topic_then_by_a_word(page):
     page.goto("/policies/measures/")
-    page.get_by_label("政策工具/主题").select_option("training")
+    page.locator("input[name=topic][value=training]").check()
     page.get_by_role("button", name="筛选", exact=True).click()
-    expect(page).to_have_url(re.compile(r"topic=training"))
+    expect(page).to_have_url(re.compile(r"/policies/measures/\?topic=training$"))
     expect(page.locator(".results-count")).to_contain_text("找到")
     assert measure_numbers(page) and "17" in measure_numbers(page)
 
@@ -56,6 +56,29 @@ def test_filter_measures_by_topic_then_by_a_word(page):
     page.get_by_label("关键词").press("Enter")
     expect(page.locator(".results-count")).to_have_text("找到 2 条措施")
     assert measure_numbers(page) == ["5", "8"]
+
+
+def test_or_filter_two_topics_then_remove_one_chip(page):
+    page.goto("/policies/measures/")
+    topics = page.get_by_role("group", name="政策工具/主题")
+    topics.get_by_label(re.compile("^信贷")).check()
+    topics.get_by_label(re.compile("^培训")).check()
+    page.get_by_role("button", name="筛选", exact=True).click()
+    # The empty fields the form sends are dropped from the URL.
+    expect(page).to_have_url(re.compile(r"/policies/measures/\?topic=credit&topic=training$"))
+    expect(page.locator(".results-count")).to_have_text("找到 4 条措施")
+    assert measure_numbers(page) == ["6", "8", "10", "17"]
+    chips = page.locator(".chips .chip")
+    expect(chips).to_have_count(2)
+    expect(topics.get_by_label(re.compile("^信贷"))).to_be_checked()
+
+    page.get_by_role("link", name=re.compile("培训.*移除此条件")).click()
+    expect(page).to_have_url(re.compile(r"/policies/measures/\?topic=credit$"))
+    expect(page.locator(".results-count")).to_have_text("找到 2 条措施")
+    assert measure_numbers(page) == ["8", "10"]
+    expect(chips).to_have_count(1)
+    expect(chips).to_contain_text("信贷")
+    expect(topics.get_by_label(re.compile("^培训"))).not_to_be_checked()
 
 
 def test_filters_are_folded_on_a_phone_until_used(page):
