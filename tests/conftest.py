@@ -5,6 +5,7 @@ django_db_setup). Tests that build their own small data start from an empty know
 
 import functools
 import io
+import os
 from graphlib import TopologicalSorter
 
 import pytest
@@ -14,6 +15,8 @@ from django.core.management import call_command
 from django.db import DEFAULT_DB_ALIAS, connection
 from django.test.utils import setup_databases, teardown_databases
 from django.utils import translation
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from pytest_django.fixtures import validate_django_db
 from pytest_django.plugin import blocking_manager_key
 from reversion.models import Revision, Version
@@ -21,6 +24,23 @@ from reversion.models import Revision, Version
 from core.management.commands.seed import app_has_data, seed_fixtures
 from core.models import DataVersion, knowledge_apps
 from policies.models import Heading, Measure, Notice, Topic
+
+# Hypothesis, for every test module (so a file run alone behaves as in the whole suite): no
+# deadline (a busy machine is not a bug). In tests/test_hostile.py the test database and the
+# seed are set up once per test function and shared by its examples, which only read. No
+# example database: a failure prints the example to paste into an @example, where every
+# reader can see it.
+hypothesis_settings.register_profile(
+    "kbsite",
+    max_examples=100,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+hypothesis_settings.register_profile(
+    "bench", parent=hypothesis_settings.get_profile("kbsite"), max_examples=2000
+)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "kbsite"))
 
 
 @pytest.fixture(autouse=True)

@@ -7,31 +7,17 @@ HYPOTHESIS_PROFILE=bench runs several thousand examples instead of a few hundred
 import csv
 import io
 import json
-import os
 import string
 from urllib.parse import quote_from_bytes, quote_plus
 
 import pytest
 from django.test import Client
 from django.utils import translation
-from hypothesis import HealthCheck, currently_in_test_context, event, example, given, settings
+from hypothesis import currently_in_test_context, event, example, given
 from hypothesis import strategies as st
 
 from industry.models import Action, Figure
 from policies.models import Measure
-
-# The Django test database and the seed fixture are set up once per test function and
-# shared by its examples, which only read. No example database: a failure prints the
-# example to paste into an @example, where every reader can see it.
-settings.register_profile(
-    "kbsite",
-    max_examples=100,
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-settings.register_profile("bench", parent=settings.get_profile("kbsite"), max_examples=2000)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "kbsite"))
 
 NOTICE = "/policies/notices/gxmd-2020-14/"
 PAGES_ZH = [
