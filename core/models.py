@@ -194,14 +194,18 @@ class SearchableQuerySet(models.QuerySet):
             (many if _is_many(self.model, lookup) else fields).append(lookup)
         return self.select_related(*self.model.search_related, *fields).prefetch_related(*many)
 
-    def matching(self, words: "Search | str", *, scope: str = search.ANYWHERE):
+    def matching(
+        self, words: "Search | str", *, scope: str = search.ANYWHERE, ids: tuple | None = None
+    ):
         """The records holding every word of the search (in the scope). A string is read
-        as typed, without other names: parse it with core.find.parse for those."""
+        as typed, without other names: parse it with core.find.parse for those. `ids`
+        (SQL of a low and a high id, and its parameters) is a hint that only records with
+        ids in that range are wanted (see core.search.In); others may still come back."""
         if isinstance(words, str):
             words = Search.parse(words)
         if not words or (scope == search.TOGETHER and not words.together):
             return self.none()
-        return self.filter(search_title__matches=search.In(words, scope))
+        return self.filter(search_title__matches=search.In(words, scope, ids))
 
 
 def _path(model, lookup: str) -> list:

@@ -474,6 +474,10 @@ class Measure(Searchable, Versioned):
         editorial title (or that title's translation), not in anything the source says."""
         if not self.title_is_editorial or not search:
             return False
+        # The text and heading come first in the document, and hold the words found in most
+        # rows, so the classifications' names (three queries) are read only when they do not.
+        if not missing_words(f"{self.text}\n{self.heading.title}\n{self.heading.title_en}", search):
+            return False
         return bool(missing_words(self.search_document()[1], search))
 
     @property
