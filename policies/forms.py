@@ -181,6 +181,7 @@ class MatchForm(forms.Form):
         Region.objects.exclude(parent=None).select_related("parent"),
         label=_("所在城市"),
         empty_label=_("不填"),
+        help_text=_("可选的城市是后台填了“所属省份”的地区；措施点名所在省份的也算。"),
     )
     situation = TermChoices(
         TargetGroup.objects.by_situation(),
@@ -195,13 +196,6 @@ class MatchForm(forms.Form):
             "只影响排序，不排除措施。"
         ),
     )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        # Only regions the knowledge base files measures under are offered; the seed has
-        # provinces and municipalities only, and then there is no city to choose.
-        if not Region.objects.exclude(parent=None).exists():
-            del self.fields["city"]
 
     def clean(self):
         cleaned = super().clean()
