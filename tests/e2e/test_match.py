@@ -44,6 +44,9 @@ def test_a_profile_gives_a_policy_list_to_print_and_download(page):
     for selector in [".site-header", ".match-form", ".downloads", ".match-share", ".site-footer"]:
         expect(page.locator(selector)).to_be_hidden()
     expect(page.locator(".citation-line")).to_be_visible()
+    # The reasons are the editors' classification, and the handout says so.
+    expect(page.locator(".match-result > .note .editorial-flag")).to_be_visible()
+    expect(page.get_by_text("编者拟定标题").first).to_be_visible()  # 19 and 20 in the list
     expect(page.locator(".citation-line")).to_contain_text(page.url)
     page.screenshot(path=artifact("match/list-print-media.png"), full_page=True)
     pdf = page.pdf(format="A4")
@@ -63,8 +66,9 @@ def test_a_profile_gives_a_policy_list_to_print_and_download(page):
     assert header[:3] == ["类别", "序号", "引用"]
     first_row = dict(zip(header, rows[0], strict=True))
     assert first_row["引用"] == "工信明电〔2020〕14号 第8条"
-    assert "受疫情影响较大的企业“为受疫情影响较大的企业提供应急转贷资金支持”" in (
-        first_row["为何适用（编者分类及依据）"]
+    assert (
+        "受疫情影响较大的企业“为受疫情影响较大的企业提供应急转贷资金支持”"
+        in (first_row["为何适用（编者分类及依据）"])
     )
     assert first_row["网址"].endswith("/policies/notices/gxmd-2020-14/measures/8/")
     assert len(rows) == fits.count() + page.locator(".match-brief").first.locator("li").count()
