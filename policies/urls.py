@@ -11,6 +11,10 @@ urlpatterns = [
     path("measures.csv", views.measure_export, {"fmt": "csv"}, name="measure-export-csv"),
     path("measures.json", views.measure_export, {"fmt": "json"}, name="measure-export-json"),
     path("measures.xlsx", views.measure_export, {"fmt": "xlsx"}, name="measure-export-xlsx"),
+    path("match/", views.measure_match, name="match"),
+    path("match.csv", views.measure_match_export, {"fmt": "csv"}, name="match-export-csv"),
+    path("match.json", views.measure_match_export, {"fmt": "json"}, name="match-export-json"),
+    path("match.xlsx", views.measure_match_export, {"fmt": "xlsx"}, name="match-export-xlsx"),
     path(
         "notices/<slug:slug>/measures/<int:number>/",
         views.measure_detail,
