@@ -14,15 +14,16 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.syndication.views import Feed
 from django.db import models
 from django.db.models import Max
 from django.db.models.signals import post_delete, pre_delete
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.feedgenerator import Atom1Feed
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext, gettext_lazy, pgettext
 from reversion.models import Revision, Version
 from reversion.signals import post_revision_commit
 
@@ -207,7 +208,8 @@ class Entry:
             return gettext("删除")
         if self.change.action == action.ADDED:
             return gettext("新增")
-        return gettext("{fields} 修改").format(fields=gettext("、").join(self.fields))
+        summary = gettext("{fields} 修改").format(fields=gettext("、").join(self.fields))
+        return summary[:1].upper() + summary[1:]  # English: "Title, text changed"
 
 
 def entries(changes) -> list[Entry]:
@@ -224,7 +226,7 @@ def entries(changes) -> list[Entry]:
         model = ContentType.objects.get_for_id(content_type_id).model_class()
         if model not in kinds:
             continue
-        found = model._base_manager.select_related(*kinds[model].url_related).in_bulk(ids)
+        found = model._base_manager.select_related(*kinds[model].related).in_bulk(ids)
         records.update({(content_type_id, str(pk)): obj for pk, obj in found.items()})
     result = []
     for change in changes:
@@ -233,7 +235,7 @@ def entries(changes) -> list[Entry]:
             Entry(
                 change,
                 records.get((change.content_type_id, change.object_id)),
-                kind=gettext(str(model._meta.verbose_name)) if model else "",
+                kind=translated(KIND_CONTEXT, model._meta.verbose_name) if model else "",
                 fields=field_labels(model, change.fields),
             )
         )
@@ -243,7 +245,26 @@ def entries(changes) -> list[Entry]:
 def field_labels(model, names: list[str]) -> list[str]:
     """The fields' labels in the page's language; a field removed since is left out."""
     by_attname = {f.attname: f for f in model._meta.concrete_fields} if model else {}
-    return [gettext(str(by_attname[name].verbose_name)) for name in names if name in by_attname]
+    return [
+        translated(FIELD_CONTEXT, by_attname[name].verbose_name)
+        for name in names
+        if name in by_attname
+    ]
+
+
+# The changes page's own wording of kinds of record and of fields: 标题 is a kind of record
+# (a notice's heading) and a field (a measure's title), and elsewhere in the catalogue the
+# plural "Headings".
+KIND_CONTEXT, FIELD_CONTEXT = "更新的记录类别", "更新的字段"
+
+
+def translated(context: str, label) -> str:
+    """A kind's or a field's name (a model's verbose name, lazy or not) in the page's
+    language, looked up by its Chinese."""
+    with translation.override(settings.LANGUAGE_CODE):
+        chinese = str(label)
+    text = pgettext(context, chinese)
+    return text if text != chinese else gettext(chinese)
 
 
 class ChangeFeed(Feed):

@@ -486,15 +486,15 @@ def knowledge_changed(sender, raw=False, action="post_", **kwargs):
 
 
 # What the public 最近更新 page lists (core.changes): an app names its records in its
-# AppConfig's `public_history`, {model name: (publication, url_related)}, where
+# AppConfig's `public_history`, {model name: (publication, related)}, where
 # `publication` is the lookup to the record whose publication decides whether the public
-# sees it ("" for the record itself, None when it is always public) and `url_related` what
-# its get_absolute_url() reads (select_related).
+# sees it ("" for the record itself, None when it is always public) and `related` what its
+# name and URL read (select_related: a page of changes fetches each kind's records at once).
 @dataclass(frozen=True)
 class HistoryKind:
     model: type
     publication: str | None
-    url_related: tuple[str, ...]
+    related: tuple[str, ...]
 
     @property
     def governed_by(self) -> type | None:

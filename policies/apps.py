@@ -24,7 +24,8 @@ class PoliciesConfig(AppConfig):
         "measureregion",
     ]
     # The records whose changes the 最近更新 page lists (see core.models.HistoryKind): the
-    # notice whose publication decides whether the public sees them, and what their URLs read.
+    # notice whose publication decides whether the public sees them, and what their names
+    # and URLs read.
     public_history = {
         "notice": ("", ()),
         "heading": ("notice", ("notice",)),
