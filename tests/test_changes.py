@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from pytest_django.asserts import assertContains, assertNotContains
 
+from core.changes import fill_from_history
 from core.models import Change
 from industry.models import Article, Company, Figure, Product
 from policies.models import Measure, Notice
@@ -334,3 +335,16 @@ def test_the_favicon_answers(client, settings, seed):
     assertContains(
         client.get("/"), '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">'
     )
+
+
+def test_a_history_older_than_the_change_log_is_read_once(edited_measure):
+    """A site upgraded to the changes page: its changes are made from its history at the
+    next migrate, and only while there are none."""
+    Change.objects.all().delete()
+    fill_from_history()
+    edit = Change.objects.get(object_id=str(edited_measure.pk), action=Change.Action.CHANGED)
+    assert edit.fields == ["text"] and edit.public
+    assert Change.objects.filter(action=Change.Action.ADDED).count() > 100  # the seed's
+    count = Change.objects.count()
+    fill_from_history()
+    assert Change.objects.count() == count
