@@ -31,6 +31,8 @@ from core.models import Change, HistoryKind, history_kinds
 
 # Changes in a feed: the newest this many.
 FEED_SIZE = 50
+# Records compared at once when a revision is saved (each batch a few queries).
+BATCH = 500
 
 
 def edited_fields(model) -> list[models.Field]:
@@ -101,31 +103,39 @@ def record_revision(sender, revision: Revision, versions: list[Version], **kwarg
             by_model[model].append(version)
     changes = []
     for model, model_versions in by_model.items():
-        kind = kinds[model]
-        ids = [version.object_id for version in model_versions]
-        previous = previous_versions(model_versions[0].content_type, ids, revision)
-        governed = governance(kind, ids)
-        for version in model_versions:
-            older = previous.get(version.object_id)
-            fields = changed_fields(model, older, version) if older else []
-            if older and not fields:
-                continue
-            how = governed.get(version.object_id, Governance(None, "", False))
-            changes.append(
-                Change(
-                    date=revision.date_created,
-                    action=Change.Action.CHANGED if older else Change.Action.ADDED,
-                    content_type=version.content_type,
-                    object_id=version.object_id,
-                    object_repr=version.object_repr[:200],
-                    fields=fields,
-                    governed_by_type=how.model and ContentType.objects.get_for_model(how.model),
-                    governed_by_id=how.pk,
-                    public=how.public,
-                    revision=revision,
-                )
+        for start in range(0, len(model_versions), BATCH):  # a seed's revision holds thousands
+            batch = model_versions[start : start + BATCH]
+            changes.extend(changes_in(kinds[model], revision, batch))
+    Change.objects.bulk_create(changes, batch_size=BATCH)
+
+
+def changes_in(kind: HistoryKind, revision: Revision, versions: list[Version]) -> list[Change]:
+    """The changes that these versions of one model's records make (three queries)."""
+    ids = [version.object_id for version in versions]
+    previous = previous_versions(versions[0].content_type, ids, revision)
+    governed = governance(kind, ids)
+    changes = []
+    for version in versions:
+        older = previous.get(version.object_id)
+        fields = changed_fields(kind.model, older, version) if older else []
+        if older and not fields:
+            continue
+        how = governed.get(version.object_id, Governance(None, "", False))
+        changes.append(
+            Change(
+                date=revision.date_created,
+                action=Change.Action.CHANGED if older else Change.Action.ADDED,
+                content_type=version.content_type,
+                object_id=version.object_id,
+                object_repr=version.object_repr[:200],
+                fields=fields,
+                governed_by_type=how.model and ContentType.objects.get_for_model(how.model),
+                governed_by_id=how.pk,
+                public=how.public,
+                revision=revision,
             )
-    Change.objects.bulk_create(changes)
+        )
+    return changes
 
 
 def previous_versions(content_type, ids: list[str], revision: Revision) -> dict[str, Version]:

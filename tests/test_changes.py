@@ -348,3 +348,14 @@ def test_a_history_older_than_the_change_log_is_read_once(edited_measure):
     count = Change.objects.count()
     fill_from_history()
     assert Change.objects.count() == count
+
+
+def test_a_revision_of_many_records_is_compared_in_batches(seed, monkeypatch):
+    monkeypatch.setattr("core.changes.BATCH", 3)
+    measures = list(Measure.objects.all())
+    with reversion.create_revision():
+        for measure in measures:
+            measure.title_en += " (revised)"
+            measure.save()
+    edits = Change.objects.filter(action=Change.Action.CHANGED, fields=["title_en"])
+    assert sorted(edits.values_list("object_id", flat=True)) == sorted(str(m.pk) for m in measures)
