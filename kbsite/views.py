@@ -188,5 +188,6 @@ def robots_txt(request: HttpRequest) -> HttpResponse:
 @login_not_required
 @require_GET
 def favicon(request: HttpRequest) -> HttpResponse:
-    """Browsers ask for /favicon.ico whatever the page links to: the SVG icon."""
-    return redirect(static("favicon.svg"), permanent=True)
+    """Browsers ask for /favicon.ico whatever the page links to: the SVG icon. Not a
+    permanent redirect: its target is a hashed name that the next icon replaces."""
+    return redirect(static("favicon.svg"))

@@ -329,7 +329,7 @@ def test_robots_txt_points_at_the_sitemap(client, seed):
 
 def test_the_favicon_answers(client, settings, seed):
     response = client.get("/favicon.ico")
-    assert response.status_code == 301
+    assert response.status_code == 302
     assert response["Location"] == "/static/favicon.svg"
     assert (settings.BASE_DIR / "static" / "favicon.svg").read_text().startswith("<svg")
     assertContains(
