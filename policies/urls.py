@@ -1,12 +1,14 @@
 from django.urls import path
 
 from policies import views
+from policies.feeds import NoticeChangesFeed
 
 app_name = "policies"
 
 urlpatterns = [
     path("", views.notice_list, name="notice-list"),
     path("notices/<slug:slug>/", views.notice_detail, name="notice-detail"),
+    path("notices/<slug:slug>/feed/", NoticeChangesFeed(), name="notice-feed"),
     path("measures/", views.measure_list, name="measure-list"),
     path("measures.csv", views.measure_export, {"fmt": "csv"}, name="measure-export-csv"),
     path("measures.json", views.measure_export, {"fmt": "json"}, name="measure-export-json"),

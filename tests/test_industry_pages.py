@@ -183,7 +183,7 @@ def test_list_pages_query_count_does_not_grow_with_rows(
         client.get(reverse("industry:home"))
     with django_assert_max_num_queries(4):
         client.get(reverse("industry:data-notes"))
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(5):  # 4, and its last update (最后更新)
         client.get(reverse("industry:product-detail", args=["crude-salt"]))
 
 
@@ -266,7 +266,7 @@ def test_figure_detail_says_when_a_check_agrees(client, seed):
 def test_product_pages_show_figures_and_charts(
     client, seed, django_assert_max_num_queries, slug, count, charts
 ):
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(5):  # 4, and its last update (最后更新)
         response = client.get(reverse("industry:product-detail", args=[slug]))
     assert len(response.context["rows"]) == count
     assert [chart.slug for chart in response.context["charts"]] == charts

@@ -46,6 +46,9 @@ PAGES = {
     "/industry/companies/": 200,
     "/industry/companies/beiyuan/": 200,
     "/industry/data-notes/": 200,
+    "/changes/": 200,
+    "/changes/?page=2": 200,
+    "/changes/?page=nope": 404,
 }
 
 
