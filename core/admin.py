@@ -40,6 +40,11 @@ class VersionWidget(forms.HiddenInput):
             value or "",
         )
 
+    def id_for_label(self, id_):
+        # The label names the version shown as text: a <label for> a hidden input is
+        # invalid HTML (and labels nothing).
+        return ""
+
 
 class LockedModelForm(forms.ModelForm):
     """Refuses to save when the record's version changed after the form was opened."""
