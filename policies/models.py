@@ -303,7 +303,7 @@ class Heading(Versioned):
         Notice, on_delete=models.PROTECT, related_name="headings", verbose_name="通知"
     )
     ordinal = models.PositiveSmallIntegerField(
-        "序号", help_text="标题在通知中的次序，1 显示为“一、”。"
+        "序号", help_text="部分在通知中的次序，1 显示为“一、”。"
     )
     title = models.CharField("标题", max_length=200, help_text="不含序号，照原文。")
     title_en = models.CharField(
@@ -315,8 +315,9 @@ class Heading(Versioned):
     natural_key_fields = ("notice__slug", "ordinal")
 
     class Meta:
-        verbose_name = "标题"
-        verbose_name_plural = "标题"
+        # 部分, not 标题: 标题 is a measure's (or a notice's) title.
+        verbose_name = "部分"
+        verbose_name_plural = "部分"
         ordering = ["notice", "ordinal"]
         constraints = [
             models.UniqueConstraint(
@@ -408,7 +409,7 @@ class Measure(Searchable, Versioned):
         Heading,
         on_delete=models.PROTECT,
         related_name="measures",
-        verbose_name="所属标题",
+        verbose_name="所属部分",
     )
     number = models.PositiveSmallIntegerField("条号", help_text="原文中的阿拉伯数字序号。")
     title = models.CharField(
