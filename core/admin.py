@@ -5,6 +5,8 @@ import difflib
 import re
 from dataclasses import dataclass
 
+from axes.admin import AccessAttemptAdmin
+from axes.models import AccessAttempt
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets, quote, unquote
@@ -40,6 +42,11 @@ class VersionWidget(forms.HiddenInput):
             super().render(name, value, attrs, renderer),
             value or "",
         )
+
+    def id_for_label(self, id_):
+        # The label names the version shown as text: a <label for> a hidden input is
+        # invalid HTML (and labels nothing).
+        return ""
 
 
 class LockedModelForm(forms.ModelForm):
@@ -461,6 +468,19 @@ class AccountAdmin(UserAdmin):
         if obj is not None and obj.is_superuser and not request.user.is_superuser:
             return False
         return super().has_delete_permission(request, obj)
+
+
+admin.site.unregister(AccessAttempt)
+
+
+@admin.register(AccessAttempt)
+class LoginAttemptAdmin(AccessAttemptAdmin):
+    """django-axes' login attempts with a Chinese name for the status column (a method,
+    which no catalogue translates; the rest is in locale/zh_Hans)."""
+
+    @admin.display(description="状态")
+    def status(self, obj):
+        return super().status(obj)
 
 
 admin.site.unregister(Group)

@@ -17,6 +17,11 @@ def has_han(text) -> bool:
     return bool(HAN_CHARACTER.search(str(text)))
 
 
+# Han characters with the punctuation and digits that run between them (〔2020〕14号, 二、3、).
+_CJK = f"{HAN}\u3000-\u303f\uff00-\uffef\u2014"
+CHINESE_RUN = re.compile(f"(?:[0-9]+(?=[{HAN}]))?[{_CJK}]+(?:[ 0-9]+[{_CJK}]+)*")
+
+
 def english() -> bool:
     return get_language() == "en"
 
@@ -42,3 +47,18 @@ def source(text) -> SafeString:
 def localized_html(obj, field: str = "name") -> SafeString:
     """`localized()` as HTML: the Chinese fallback on an English page is marked as Chinese."""
     return source(localized(obj, field))
+
+
+def mark_chinese(text) -> SafeString:
+    """Text that mixes English with Chinese (a citation on an English page): on English
+    pages each run of Chinese marked as Chinese; on Chinese pages the text alone."""
+    text = "" if text is None else str(text)
+    if not english():
+        return conditional_escape(text)
+    parts, end = [], 0
+    for run in CHINESE_RUN.finditer(text):
+        parts.append(conditional_escape(text[end : run.start()]))
+        parts.append(format_html('<span lang="zh-Hans">{}</span>', run.group()))
+        end = run.end()
+    parts.append(conditional_escape(text[end:]))
+    return SafeString("".join(parts))

@@ -17,6 +17,7 @@ from django.dispatch import receiver
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from core.citation import OnlineSource, gb_t_7714, translated
 from core.models import (
     NaturalKeyManager,
     NaturalKeyModel,
@@ -79,6 +80,22 @@ class Article(Publishable, Versioned):
 
     def get_absolute_url(self) -> str:
         return reverse("industry:article-detail", args=[self.slug])
+
+    def online_citation(self, part: str, *, url: str, accessed, english: bool = False) -> str:
+        """A part of this article (a paragraph, a figure) as a GB/T 7714-2015 reference
+        (core.citation): the author body and the title as printed (on English pages with the
+        editors' translation), the part, the page's URL and the day cited. The bulletin
+        prints no date for its articles, so the reference gives none."""
+        return gb_t_7714(
+            OnlineSource(
+                creators=[self.author],
+                title=translated(self.title, self.title_en) if english else self.title,
+                other_title=part,
+                url=url,
+                accessed=accessed,
+                english=english,
+            )
+        )
 
 
 class SectionQuerySet(models.QuerySet):
@@ -198,8 +215,30 @@ class Section(Versioned):
             label += f"“{self.heading}”"
         return label
 
+    def cited_label(self, *, english: bool = False) -> str:
+        """Where in the article, for a reference: short_label, which names a section the
+        source numbers twice by its heading too; on English pages with the editors' English
+        heading (the printed numbers stay)."""
+        if not english:
+            return self.short_label
+        if not self.number:
+            return self.heading_en or self.heading or "introduction"
+        label = f"{self.parent.number}{self.number}" if self.parent_id else self.number
+        if self.number_repeated:
+            label += f" “{self.heading_en or self.heading}”"
+        return f"section {label}"
+
     def get_absolute_url(self) -> str:
         return f"{self.article.get_absolute_url()}#{self.anchor}"
+
+
+def cited_part(section: Section, position: int, *, english: bool = False) -> str:
+    """A paragraph's place for a reference: its section and its number in it (二、1、第2段)."""
+    label = section.cited_label(english=english)
+    if english:
+        return f"{label}, paragraph {position}"
+    label = label.removesuffix("：")  # 编者按：
+    return f"{label}{'' if label.endswith('、') else ' '}第{position}段"
 
 
 class ParagraphQuerySet(SearchableQuerySet):
@@ -252,6 +291,15 @@ class Paragraph(Searchable, Versioned):
 
     def get_absolute_url(self) -> str:
         return f"{self.section.article.get_absolute_url()}#{self.anchor}"
+
+    def cited_part(self, *, english: bool = False) -> str:
+        """The section and the paragraph's place in it: 二、1、 第2段."""
+        return cited_part(self.section, self.position, english=english)
+
+    def online_citation(self, *, url: str, accessed, english: bool = False) -> str:
+        return self.section.article.online_citation(
+            self.cited_part(english=english), url=url, accessed=accessed, english=english
+        )
 
 
 class Product(Term):
@@ -537,6 +585,16 @@ class Figure(Searchable, Versioned):
 
     def get_absolute_url(self) -> str:
         return reverse("industry:figure-detail", args=[self.number])
+
+    def online_citation(self, *, url: str, accessed, english: bool = False) -> str:
+        """The figure's page as a reference: its article, section and paragraph (a section
+        number the source prints twice named by its heading too), and the figure's number."""
+        # self.section is the paragraph's, fetched with its parent (with_context).
+        part = cited_part(self.section, self.paragraph.position, english=english)
+        part += f", figure #{self.number}" if english else f" 数据 #{self.number}"
+        return self.paragraph.section.article.online_citation(
+            part, url=url, accessed=accessed, english=english
+        )
 
 
 class CompanyQuerySet(SearchableQuerySet):

@@ -119,7 +119,11 @@ def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
             Prefetch(
                 "sections",
                 queryset=sections.filter(parent__isnull=True).prefetch_related(
-                    Prefetch("children", queryset=sections.order_by("position"))
+                    # with their article, which each paragraph's citation names
+                    Prefetch(
+                        "children",
+                        queryset=sections.select_related("article").order_by("position"),
+                    )
                 ),
                 to_attr="top_sections",
             )

@@ -68,7 +68,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_filters",
-    "axes",
+    "core.lockout_app.LoginLockoutConfig",  # django-axes, named in Chinese
     "reversion",
     "core",
     "policies",

@@ -337,7 +337,9 @@ class MeasureRegionInline(AssignmentInline):
 
 @admin.register(Measure)
 class MeasureAdmin(KnowledgeAdmin):
-    list_display = ["number", "title", "title_is_editorial", "heading", "notice"]
+    # The notice and its part in one short column (工信明电〔2020〕14号 三、), so that at a
+    # laptop's width the title has room; the parts' titles are in the filter beside it.
+    list_display = ["number", "title", "title_is_editorial", "source"]
     list_display_links = ["number", "title"]
     list_filter = [
         "notice",
@@ -359,6 +361,10 @@ class MeasureAdmin(KnowledgeAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("heading__notice")
+
+    @admin.display(description="出处（通知、部分）", ordering="heading__ordinal")
+    def source(self, obj):
+        return f"{obj.notice.doc_number} {obj.heading.label}"
 
 
 class ClassificationAdmin(TermAdmin):

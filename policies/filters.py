@@ -35,7 +35,7 @@ class MeasureFilter(FacetedFilterSet):
         help_text=_("在标题、正文和所属分类中查找；多个词用空格分开，例如 租金 担保。"),
     )
     notice = choice_filter(_("通知"), Notice.objects.published(), to_field_name="slug")
-    heading = choice_filter(_("标题"), Heading.objects.published())
+    heading = choice_filter(_("部分"), Heading.objects.published())
     topic = choice_filter(
         _("政策工具/主题"),
         Topic.objects.all(),

@@ -68,7 +68,7 @@ class ImportedHeadingForm(forms.Form):
 
 class ImportedMeasureForm(forms.Form):
     number = forms.IntegerField(label="条号", min_value=1)
-    heading = forms.IntegerField(label="所属标题", min_value=1)
+    heading = forms.IntegerField(label="所属部分", min_value=1)
     title = forms.CharField(
         label="小标题",
         max_length=200,

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from core.analysis import missing_words
+from core.citation import OnlineSource, gb_t_7714, translated
 from core.models import (
     NaturalKeyManager,
     NaturalKeyModel,
@@ -52,6 +53,13 @@ class Issuer(Term):
         blank=True,
         help_text="编者所译；未译时英文页面显示中文名称。",
     )
+    full_name = models.CharField(
+        "全称",
+        max_length=100,
+        blank=True,
+        help_text="著录参考文献用的正式全称，例如 中华人民共和国工业和信息化部（编者据官方名称录入）；"
+        "留空时引用中文名称。",
+    )
     aliases = models.CharField(
         "其他写法",
         max_length=200,
@@ -78,6 +86,13 @@ class Issuer(Term):
     def names(self) -> list[str]:
         """Every way the source may write this body: its name, then its aliases."""
         return [self.name, *(a.strip() for a in self.aliases.split("、") if a.strip())]
+
+    def cited_name(self, *, english: bool = False) -> str:
+        """How a reference names this body: its English name on English pages (editorial),
+        else its full name, else its name."""
+        if english and self.name_en:
+            return self.name_en
+        return self.full_name or self.name
 
     def get_absolute_url(self) -> str:
         return reverse("policies:notice-list") + f"?issuer={self.slug}"
@@ -262,6 +277,21 @@ class Notice(Publishable, Versioned):
     def validity_is_known(self) -> bool:
         return self.validity != self.Validity.UNKNOWN
 
+    def cited_issuers(self, *, english: bool = False) -> list[str]:
+        """The issuing bodies in the order the document prints them (发文机关, joint notices
+        separated by spaces), each named as a reference names it; a body not in the
+        vocabulary as printed."""
+        issuers = list(self.issuers.all())
+        cited = []
+        for printed in self.issuing_body.split():
+            issuer = next((i for i in issuers if printed in i.names()), None)
+            cited.append(issuer.cited_name(english=english) if issuer else printed)
+        return cited
+
+    def cited_date(self):
+        """The document's own date for a reference: published, else issued."""
+        return self.published_on or self.issued_on
+
     def get_absolute_url(self) -> str:
         return reverse("policies:notice-detail", args=[self.slug])
 
@@ -276,7 +306,7 @@ class Heading(Versioned):
         Notice, on_delete=models.PROTECT, related_name="headings", verbose_name="通知"
     )
     ordinal = models.PositiveSmallIntegerField(
-        "序号", help_text="标题在通知中的次序，1 显示为“一、”。"
+        "序号", help_text="部分在通知中的次序，1 显示为“一、”。"
     )
     title = models.CharField("标题", max_length=200, help_text="不含序号，照原文。")
     title_en = models.CharField(
@@ -288,8 +318,9 @@ class Heading(Versioned):
     natural_key_fields = ("notice__slug", "ordinal")
 
     class Meta:
-        verbose_name = "标题"
-        verbose_name_plural = "标题"
+        # 部分, not 标题: 标题 is a measure's (or a notice's) title.
+        verbose_name = "部分"
+        verbose_name_plural = "部分"
         ordering = ["notice", "ordinal"]
         constraints = [
             models.UniqueConstraint(
@@ -460,7 +491,7 @@ class Measure(Searchable, Versioned):
         Heading,
         on_delete=models.PROTECT,
         related_name="measures",
-        verbose_name="所属标题",
+        verbose_name="所属部分",
     )
     number = models.PositiveSmallIntegerField("条号", help_text="原文中的阿拉伯数字序号。")
     title = models.CharField(
@@ -587,6 +618,25 @@ class Measure(Searchable, Versioned):
         return (
             f"{notice.issuing_body}《{notice.title}》（{notice.doc_number}）第{self.number}条，"
             f"{notice.issued_on.year}年{notice.issued_on.month}月{notice.issued_on.day}日。"
+        )
+
+    def online_citation(self, *, url: str, accessed, english: bool = False) -> str:
+        """This measure's page as a GB/T 7714-2015 reference (core.citation): the notice's
+        issuers, its title (on English pages with the editors' translation), its document
+        number and the measure's number, its date, the page's URL and the day cited."""
+        notice = self.notice
+        part = f"item {self.number}" if english else f"第{self.number}条"
+        title = translated(notice.title, notice.title_en) if english else notice.title
+        return gb_t_7714(
+            OnlineSource(
+                creators=notice.cited_issuers(english=english),
+                title=title,
+                other_title=f"{notice.doc_number}{', ' if english else ' '}{part}",
+                published=notice.cited_date(),
+                url=url,
+                accessed=accessed,
+                english=english,
+            )
         )
 
     @property

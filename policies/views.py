@@ -108,7 +108,7 @@ def measure_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse
     measure = get_object_or_404(
         Measure.objects.with_context()
         .select_related("notice__validity_changed_by")
-        .prefetch_related(*assignments_with_terms(), related_actions()),
+        .prefetch_related("notice__issuers", *assignments_with_terms(), related_actions()),
         notice__slug=slug,
         number=number,
     )

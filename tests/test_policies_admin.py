@@ -30,7 +30,7 @@ def test_admin_labels_are_chinese(admin_client, seed):
         "政策文件",
         "通知",
         "措施",
-        "标题",
+        "部分",
         "政策工具/主题",
         "支持对象",
         "地区",

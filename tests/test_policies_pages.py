@@ -107,7 +107,9 @@ def test_measure_detail(client, seed, django_assert_max_num_queries):
     assert "8.加大信贷支持力度" in text
     assert measure.text in text
     assert "三、进一步加强对中小企业的金融扶持" in text
-    assertContains(response, 'value="工信明电〔2020〕14号 第8条"')
+    assertContains(
+        response, 'aria-labelledby="citation-short-label">工信明电〔2020〕14号 第8条</p>'
+    )
     assertContains(response, f'href="{NOTICE_URL}#measure-8"')
     assertContains(response, 'href="/policies/measures/?topic=credit"')
     assertContains(response, f'href="{measure_url(7)}"')

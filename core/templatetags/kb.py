@@ -3,13 +3,13 @@ from urllib.parse import urlencode
 from django import template
 from django.conf import settings
 from django.urls import NoReverseMatch, Resolver404, resolve, reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.encoding import iri_to_uri
 from django.utils.html import format_html
 
 from core.analysis import best_sentence, mark
 from core.models import Change
-from core.text import localized, localized_html, source
+from core.text import english, localized, localized_html, mark_chinese, source
 
 register = template.Library()
 
@@ -115,3 +115,19 @@ def last_updated(record):
     anything in it). One query."""
     newest = Change.objects.public().about(record).order_by("-date")
     return {"date": newest.values_list("date", flat=True).first()}
+
+
+@register.simple_tag(takes_context=True)
+def permanent_url(context, record) -> str:
+    """The record's page, as an absolute URL (in the page's language)."""
+    return context["request"].build_absolute_uri(record.get_absolute_url())
+
+
+@register.simple_tag(takes_context=True)
+def online_citation(context, record) -> str:
+    """The record's page as a GB/T 7714-2015 reference (core.citation) in the page's
+    language, cited today; on English pages its Chinese marked as such."""
+    citation = record.online_citation(
+        url=permanent_url(context, record), accessed=timezone.localdate(), english=english()
+    )
+    return mark_chinese(citation)
