@@ -1,12 +1,21 @@
 import hashlib
 import json
+import re
 import threading
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import cache
 from django.core.signals import request_finished, request_started
 from django.dispatch import receiver
+from django.http import HttpRequest, HttpResponse
+from django.utils import translation
+from django.utils.cache import patch_cache_control
+from django.utils.http import http_date, quote_etag
 
 from core.models import data_version
 
@@ -65,3 +74,98 @@ def cached_many(
         cache.set_many(computed, timeout)
         found.update(computed)
     return [found[key] for key in keys]
+
+
+# ---- Whole pages ----
+# An anonymous visitor's page is the same for every anonymous visitor until the data
+# changes, so it is kept whole (core.middleware.page_cache) under a key that names the data
+# version: an edit changes the key, and the next request renders the page afresh.
+
+
+def page_key(request: HttpRequest) -> str | None:
+    """The cache key of this request's page, or None when the page must not come from or
+    go into the shared cache: not a GET or HEAD, an account's or a session's request, a
+    site that needs logging in, or a path the settings exempt."""
+    if request.method not in ("GET", "HEAD") or not settings.KB_PAGE_CACHE_SECONDS:
+        return None
+    if settings.KB_LOGIN_REQUIRED or "Authorization" in request.headers:
+        return None
+    if any(name in request.COOKIES for name in personal_cookies()):
+        return None
+    path = request.path_info.lstrip("/")
+    if any(re.search(pattern, path) for pattern in settings.KB_PAGE_CACHE_EXEMPT):
+        return None
+    language = translation.get_language_from_path(request.path_info) or settings.LANGUAGE_CODE
+    parts = [
+        "page",
+        current_version(),
+        request.scheme,
+        request.get_host(),
+        language,
+        request.get_full_path(),
+    ]
+    raw = json.dumps(parts, ensure_ascii=False, sort_keys=True, default=str)
+    return "kb:page:" + hashlib.sha256(raw.encode()).hexdigest()
+
+
+def personal_cookies() -> tuple[str, ...]:
+    """Cookies that make a page someone's own: the session (a login, a pending message
+    there) and messages kept in a cookie."""
+    return (settings.SESSION_COOKIE_NAME, CookieStorage.cookie_name)
+
+
+# Vary headers a kept page may carry: the key already names the language, and the pages
+# are kept only for requests without a session (Cookie).
+SHAREABLE_VARY = {"cookie", "accept-language", "accept-encoding"}
+UNSHAREABLE_CACHE_CONTROL = {"private", "no-store", "no-cache"}
+
+
+def shareable(request: HttpRequest, response: HttpResponse) -> bool:
+    """Whether this response may be kept and given to other anonymous visitors."""
+    if request.method != "GET" or response.status_code != 200 or response.streaming:
+        return False
+    if response.cookies or getattr(request, "page_not_shareable", False):
+        return False
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return False
+    control = {
+        part.split("=")[0].strip().lower() for part in response.get("Cache-Control", "").split(",")
+    }
+    if control & UNSHAREABLE_CACHE_CONTROL or "max-age=0" in response.get("Cache-Control", ""):
+        return False
+    vary = {v.strip().lower() for v in response.get("Vary", "").split(",") if v.strip()}
+    return vary <= SHAREABLE_VARY
+
+
+@dataclass
+class Page:
+    """A kept page: what its response needs, without the response object itself."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    content: bytes
+    etag: str
+    last_modified: int
+
+    @classmethod
+    def of(cls, response: HttpResponse) -> "Page":
+        etag = quote_etag(hashlib.md5(response.content, usedforsecurity=False).hexdigest())
+        return cls(
+            response.status_code, list(response.items()), response.content, etag, int(time.time())
+        )
+
+    def response(self) -> HttpResponse:
+        response = HttpResponse(self.content, status=self.status)
+        for header, value in self.headers:
+            response[header] = value
+        self.validate(response)
+        return response
+
+    def validate(self, response: HttpResponse) -> None:
+        """The validators a browser or a proxy revalidates with, and the rule that it must
+        (max-age=0): an edit is then seen on the next request, and an unchanged page costs
+        a 304."""
+        response["ETag"] = self.etag
+        response["Last-Modified"] = http_date(self.last_modified)
+        patch_cache_control(response, public=True, max_age=0, must_revalidate=True)

@@ -1,0 +1,233 @@
+"""Anonymous pages kept whole until the data changes (core.middleware.page_cache)."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
+from django.http import HttpResponse, StreamingHttpResponse
+from django.test import RequestFactory
+from django.urls import reverse
+
+from core.middleware import page_cache
+from policies.models import Measure, Notice
+
+pytestmark = pytest.mark.django_db
+
+MEASURE = "/policies/notices/gxmd-2020-14/measures/8/"
+PAGES = ["/", "/policies/measures/", MEASURE, "/industry/figures/", "/search/?q=贷款"]
+
+
+def rendered(response) -> bool:
+    """Whether the view ran: the test client lists the templates a response rendered."""
+    return bool(response.templates)
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_a_kept_page_is_answered_without_its_view(client, seed, url, django_assert_num_queries):
+    first = client.get(url)
+    assert first.status_code == 200 and rendered(first)
+    with django_assert_num_queries(1):  # the data version, nothing else
+        again = client.get(url)
+    assert again.status_code == 200 and not rendered(again)
+    assert again.content == first.content
+    assert again["ETag"] == first["ETag"]
+    assert again["Last-Modified"] == first["Last-Modified"]
+    assert again["Cache-Control"] == "public, max-age=0, must-revalidate"
+
+
+def test_a_matching_if_none_match_answers_304_without_rendering(client, seed):
+    etag = client.get(MEASURE)["ETag"]
+    response = client.get(MEASURE, headers={"If-None-Match": etag})
+    assert response.status_code == 304 and not rendered(response)
+    assert response.content == b""
+    assert response["ETag"] == etag
+    other = client.get(MEASURE, headers={"If-None-Match": '"something-else"'})
+    assert other.status_code == 200 and other.content
+
+
+def test_if_modified_since_answers_304(client, seed):
+    last_modified = client.get(MEASURE)["Last-Modified"]
+    response = client.get(MEASURE, headers={"If-Modified-Since": last_modified})
+    assert response.status_code == 304 and not rendered(response)
+
+
+def test_the_first_request_that_already_holds_the_page_gets_a_304(client, seed):
+    etag = client.get(MEASURE)["ETag"]
+    client.get("/")  # nothing changed; the kept copy is dropped (another worker, a restart)
+    cache.clear()
+    response = client.get(MEASURE, headers={"If-None-Match": etag})
+    assert response.status_code == 304 and rendered(response)
+
+
+def test_head_is_answered_from_the_kept_page(client, seed):
+    first = client.get(MEASURE)
+    response = client.head(MEASURE)
+    assert response.status_code == 200 and not rendered(response)
+    assert response["ETag"] == first["ETag"]
+
+
+def test_an_edit_shows_on_the_next_request(client, seed):
+    assert "改过的标题" not in client.get(MEASURE).content.decode()
+    measure = Measure.objects.get(heading__notice__slug="gxmd-2020-14", number=8)
+    measure.title = "改过的标题"
+    measure.save()
+    response = client.get(MEASURE)
+    assert rendered(response)
+    assert "改过的标题" in response.content.decode()
+
+
+def test_an_edit_of_a_many_to_many_shows_on_the_next_request(client, seed):
+    measure = Measure.objects.get(heading__notice__slug="gxmd-2020-14", number=8)
+    topic = measure.topics.first()
+    before = client.get(MEASURE)
+    measure.topics.remove(topic)
+    after = client.get(MEASURE)
+    assert rendered(after) and after.content != before.content
+
+
+def test_never_served_across_languages(client, seed):
+    chinese = client.get(MEASURE)
+    english = client.get("/en" + MEASURE)
+    assert rendered(english)
+    assert '<html lang="zh-Hans"' in chinese.content.decode()
+    assert '<html lang="en"' in english.content.decode()
+    assert english["ETag"] != chinese["ETag"]
+
+
+def test_never_served_across_query_strings(client, seed):
+    client.get("/policies/measures/")
+    response = client.get("/policies/measures/?topic=credit")
+    assert rendered(response)
+
+
+def test_logged_in_staff_get_fresh_private_pages(client, admin_client, seed):
+    anonymous = client.get(MEASURE)
+    response = admin_client.get(MEASURE)
+    assert rendered(response)
+    assert "private" in response["Cache-Control"] and "public" not in response["Cache-Control"]
+    assert "ETag" not in response
+    # ... and what staff saw is never given to anyone else.
+    again = client.get(MEASURE)
+    assert again.content == anonymous.content
+
+
+def test_a_page_rendered_for_staff_first_is_not_kept_for_the_public(client, admin_client, seed):
+    admin_client.get(MEASURE)
+    assert rendered(client.get(MEASURE))
+
+
+def test_a_draft_previewed_by_staff_is_never_given_to_the_public(client, admin_client, seed):
+    Notice.objects.filter(slug="gxmd-2020-14").update(status="draft")
+    for _ in range(2):
+        preview = admin_client.get(MEASURE)
+        assert preview.status_code == 200 and rendered(preview)
+        assert "private" in preview["Cache-Control"]
+    assert client.get(MEASURE).status_code == 404
+
+
+def test_a_logged_in_reader_gets_fresh_private_pages(client, seed):
+    client.get(MEASURE)
+    user = get_user_model().objects.create_user("reader", password="a-long-passphrase-1")
+    client.force_login(user)
+    for _ in range(2):
+        response = client.get(MEASURE)
+        assert rendered(response) and "private" in response["Cache-Control"]
+
+
+def test_login_required_pages_are_private_and_never_kept(client, seed, settings):
+    settings.KB_LOGIN_REQUIRED = True
+    settings.MIDDLEWARE = [
+        *settings.MIDDLEWARE[:-1],
+        "django.contrib.auth.middleware.LoginRequiredMiddleware",
+        settings.MIDDLEWARE[-1],
+    ]
+    client.force_login(get_user_model().objects.create_user("reader", password="a-long-pass-1"))
+    for _ in range(2):
+        response = client.get(MEASURE)
+        assert response.status_code == 200 and rendered(response)
+        assert "private" in response["Cache-Control"] and "ETag" not in response
+    client.logout()
+    assert client.get(MEASURE).status_code == 302
+
+
+def test_a_request_with_a_pending_message_is_rendered_afresh(client, seed):
+    client.get(MEASURE)
+    client.cookies["messages"] = "anything"
+    assert rendered(client.get(MEASURE))
+
+
+def test_answers_that_set_a_cookie_are_not_kept(client, seed):
+    """The login form sets the CSRF cookie: neither it nor the token in the form may be
+    handed to the next visitor."""
+    url = reverse("login")
+    client.get(url)
+    response = client.get(url)
+    assert rendered(response) and "ETag" not in response
+
+
+@pytest.mark.parametrize("url", ["/policies/measures/?topic=no-such-topic", "/policies/x/"])
+def test_bad_input_is_answered_as_before_and_not_kept(client, seed, url):
+    statuses = {client.get(url).status_code for _ in range(2)}
+    assert statuses <= {400, 404} and len(statuses) == 1
+    assert rendered(client.get(url)) or client.get(url).status_code == 404
+
+
+def test_the_admin_is_never_kept(admin_client, seed):
+    for _ in range(2):
+        response = admin_client.get("/admin/")
+        assert rendered(response) and "ETag" not in response
+
+
+def test_downloads_are_not_kept_and_every_one_is_throttled(client, seed, settings):
+    settings.KB_EXPORTS_PER_MINUTE = 2
+    statuses = [client.get("/industry/actions.csv").status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+
+
+def kept_by_middleware(make_response) -> bool:
+    """Whether core.middleware.page_cache keeps what this view answers: the view is asked
+    twice for one anonymous request, and counts its calls."""
+    cache.clear()
+    calls = []
+
+    def view(request):
+        request.user = AnonymousUser()
+        calls.append(request)
+        return make_response()
+
+    middleware = page_cache(view)
+    for _ in range(2):
+        middleware(RequestFactory().get("/policies/measures/?kept=1"))
+    return len(calls) == 1
+
+
+def test_only_plain_200_answers_are_kept(db):
+    def with_cookie():
+        response = HttpResponse("page")
+        response.set_cookie("csrftoken", "secret")
+        return response
+
+    def varying(header):
+        def make():
+            response = HttpResponse("page")
+            response["Vary"] = header
+            return response
+
+        return make
+
+    def controlled(value):
+        def make():
+            response = HttpResponse("page")
+            response["Cache-Control"] = value
+            return response
+
+        return make
+
+    assert kept_by_middleware(lambda: HttpResponse("page"))
+    assert kept_by_middleware(varying("Cookie, Accept-Language"))
+    assert not kept_by_middleware(with_cookie)
+    assert not kept_by_middleware(varying("User-Agent"))
+    assert not kept_by_middleware(controlled("private"))
+    assert not kept_by_middleware(controlled("max-age=0, no-cache, no-store, must-revalidate"))
+    assert not kept_by_middleware(lambda: HttpResponse("missing", status=404))
+    assert not kept_by_middleware(lambda: StreamingHttpResponse(iter(["a,b\n"])))
