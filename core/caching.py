@@ -3,7 +3,7 @@ import json
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,15 +17,15 @@ from django.utils import translation
 from django.utils.cache import patch_cache_control
 from django.utils.http import http_date, quote_etag
 
-from core.models import data_version
+from core.models import data_changed, data_versions
 
-# The data version, read once per request however many cached results a page uses.
+# The data versions, read once per request however many cached results a page uses.
 _request = threading.local()
 
 
 @receiver(request_started)
 def _start(**kwargs):
-    _request.version = None
+    _request.versions = None
     _request.active = True
 
 
@@ -34,26 +34,44 @@ def _finish(**kwargs):
     _request.active = False
 
 
-def current_version() -> int:
+@receiver(data_changed)
+def _changed(**kwargs):
+    # An edit in this request: what it computes afterwards is keyed on the new numbers.
+    _request.versions = None
+
+
+def current_versions() -> dict[str, int]:
+    """Each kind of record's data version (core.models.data_versions), read once per request."""
     if not getattr(_request, "active", False):
-        return data_version()
-    if _request.version is None:
-        _request.version = data_version()
-    return _request.version
+        return data_versions()
+    if _request.versions is None:
+        _request.versions = data_versions()
+    return _request.versions
 
 
 TIMEOUT = 6 * 3600
 
 
-def cache_key(parts: list) -> str:
-    raw = json.dumps([current_version(), *parts], ensure_ascii=False, sort_keys=True, default=str)
+def cache_key(parts: list, kinds: Iterable[str] | None = None) -> str:
+    """The key of a value computed from the records of these kinds (None: of every kind)."""
+    versions = current_versions()
+    if kinds is not None:
+        versions = {kind: versions[kind] for kind in kinds}
+    raw = json.dumps([versions, *parts], ensure_ascii=False, sort_keys=True, default=str)
     return "kb:" + hashlib.sha256(raw.encode()).hexdigest()
 
 
-def cached(parts: list, compute: Callable[[], Any], timeout: int = TIMEOUT) -> Any:
+def cached(
+    parts: list,
+    compute: Callable[[], Any],
+    timeout: int = TIMEOUT,
+    *,
+    kinds: Iterable[str] | None = None,
+) -> Any:
     """compute(), remembered for these key parts until the knowledge base next changes
-    (the data version is part of the key) or the timeout passes."""
-    key = cache_key(parts)
+    (the data version is part of the key) or the timeout passes. `kinds` names the kinds of
+    record it reads (core.models.data_kind), when not all: an edit of another kind leaves it."""
+    key = cache_key(parts, kinds)
     value = cache.get(key)
     if value is None:
         value = compute()
@@ -98,7 +116,7 @@ def page_key(request: HttpRequest) -> str | None:
     language = translation.get_language_from_path(request.path_info) or settings.LANGUAGE_CODE
     parts = [
         "page",
-        current_version(),
+        current_versions(),  # every kind: a page may show any
         request.scheme,
         request.get_host(),
         language,

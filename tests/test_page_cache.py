@@ -4,11 +4,14 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
+from django.db import connection
 from django.http import HttpResponse, StreamingHttpResponse
 from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from core.middleware import page_cache
+from industry.models import Figure
 from policies.models import Measure, Notice
 
 pytestmark = pytest.mark.django_db
@@ -231,3 +234,71 @@ def test_only_plain_200_answers_are_kept(db):
     assert not kept_by_middleware(controlled("max-age=0, no-cache, no-store, must-revalidate"))
     assert not kept_by_middleware(lambda: HttpResponse("missing", status=404))
     assert not kept_by_middleware(lambda: StreamingHttpResponse(iter(["a,b\n"])))
+
+
+# ---- One data version per kind of record ----
+
+
+@pytest.fixture
+def computations(monkeypatch):
+    """How often the figures' checks and the figure list's facet counts are computed."""
+    import industry.views
+    from industry.filters import FigureFilter
+
+    counts = {"checks": 0, "facets": 0}
+
+    class CountedAnalysis(industry.views.Analysis):
+        def __init__(self, *args, **kwargs):
+            counts["checks"] += 1
+            super().__init__(*args, **kwargs)
+
+    facet_counts = FigureFilter.facet_counts
+
+    def counted_facets(self, name):
+        counts["facets"] += 1
+        return facet_counts(self, name)
+
+    monkeypatch.setattr(industry.views, "Analysis", CountedAnalysis)
+    monkeypatch.setattr(FigureFilter, "facet_counts", counted_facets)
+    return counts
+
+
+def edit_measure():
+    measure = Measure.objects.get(heading__notice__slug="gxmd-2020-14", number=8)
+    measure.title = "改过的标题"
+    measure.save()
+
+
+def edit_figure():
+    figure = Figure.objects.get(number=1)
+    figure.note = "编者改过的说明"
+    figure.save()
+
+
+def test_an_edit_of_a_measure_leaves_the_figures_checks_and_counts(client, seed, computations):
+    figures = "/industry/figures/"
+    assert client.get(figures).status_code == 200
+    before = dict(computations)
+    assert before["checks"] == 1 and before["facets"] > 0
+    edit_measure()
+    response = client.get(figures)
+    assert rendered(response)  # the page itself depends on every kind
+    assert computations == before
+    edit_figure()
+    client.get(figures)
+    assert computations["checks"] == 2 and computations["facets"] > before["facets"]
+
+
+@pytest.mark.parametrize("url", ["/", "/search/?q=烧碱"])
+@pytest.mark.parametrize("edit", [edit_measure, edit_figure])
+def test_pages_that_show_both_kinds_follow_an_edit_of_either(client, seed, url, edit):
+    client.get(url)
+    edit()
+    assert rendered(client.get(url))
+
+
+def test_the_data_versions_are_read_once_per_request(client, seed):
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/industry/figures/").status_code == 200
+    reads = [q["sql"] for q in queries if "core_dataversion" in q["sql"]]
+    assert len(reads) == 1, reads
