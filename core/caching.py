@@ -27,6 +27,7 @@ _request = threading.local()
 def _start(**kwargs):
     _request.versions = None
     _request.active = True
+    _request.served_stale = False
 
 
 @receiver(request_finished)
@@ -57,8 +58,7 @@ def cache_key(parts: list, kinds: Iterable[str] | None = None) -> str:
     versions = current_versions()
     if kinds is not None:
         versions = {kind: versions[kind] for kind in kinds}
-    raw = json.dumps([versions, *parts], ensure_ascii=False, sort_keys=True, default=str)
-    return "kb:" + hashlib.sha256(raw.encode()).hexdigest()
+    return "kb:" + hashlib.sha256(_dumps([versions, *parts]).encode()).hexdigest()
 
 
 def cached(
@@ -70,13 +70,55 @@ def cached(
 ) -> Any:
     """compute(), remembered for these key parts until the knowledge base next changes
     (the data version is part of the key) or the timeout passes. `kinds` names the kinds of
-    record it reads (core.models.data_kind), when not all: an edit of another kind leaves it."""
+    record it reads (core.models.data_kind), when not all: an edit of another kind leaves it.
+
+    After an edit, one process computes the new value while the others serve the value
+    before the edit (their page is then not kept) or, when there is none, wait for it
+    (no stampede: ten requests right after an edit compute once)."""
     key = cache_key(parts, kinds)
     value = cache.get(key)
-    if value is None:
-        value = compute()
-        cache.set(key, value, timeout)
-    return value
+    if value is not None:
+        return value
+    lock = key + ":computing"
+    latest = "kb:latest:" + hashlib.sha256(_dumps(parts).encode()).hexdigest()
+    deadline = time.monotonic() + WAIT_SECONDS
+    while not cache.add(lock, 1, LOCK_SECONDS):
+        # Another process is computing it: the previous value, or wait for the new one.
+        previous_key = cache.get(latest)
+        previous = cache.get(previous_key) if previous_key not in (None, key) else None
+        if previous is not None:
+            _request.served_stale = True
+            return previous
+        time.sleep(POLL_SECONDS)
+        value = cache.get(key)
+        if value is not None:
+            return value
+        if time.monotonic() > deadline:
+            return compute()  # it takes too long: this request will not wait longer
+    try:
+        value = cache.get(key)  # computed between our first look and taking the lock
+        if value is None:
+            value = compute()
+            cache.set_many({key: value, latest: key}, timeout)
+        return value
+    finally:
+        cache.delete(lock)
+
+
+# A computation holds its lock this long at most (should its process die, another then
+# takes over); the others wait this long at most for it, then compute themselves.
+LOCK_SECONDS = 60
+WAIT_SECONDS = 10
+POLL_SECONDS = 0.05
+
+
+def served_stale() -> bool:
+    """Whether this request was given a value from before the latest edit (see cached)."""
+    return getattr(_request, "served_stale", False)
+
+
+def _dumps(parts: list) -> str:
+    return json.dumps(parts, ensure_ascii=False, sort_keys=True, default=str)
 
 
 def cached_many(
@@ -122,8 +164,7 @@ def page_key(request: HttpRequest) -> str | None:
         language,
         request.get_full_path(),
     ]
-    raw = json.dumps(parts, ensure_ascii=False, sort_keys=True, default=str)
-    return "kb:page:" + hashlib.sha256(raw.encode()).hexdigest()
+    return "kb:page:" + hashlib.sha256(_dumps(parts).encode()).hexdigest()
 
 
 def personal_cookies() -> tuple[str, ...]:
@@ -142,7 +183,7 @@ def shareable(request: HttpRequest, response: HttpResponse) -> bool:
     """Whether this response may be kept and given to other anonymous visitors."""
     if request.method != "GET" or response.status_code != 200 or response.streaming:
         return False
-    if response.cookies or getattr(request, "page_not_shareable", False):
+    if response.cookies or served_stale():
         return False
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:

@@ -1,4 +1,8 @@
-"""Anonymous pages kept whole until the data changes (core.middleware.page_cache)."""
+"""Anonymous pages kept whole until the data changes (core.middleware.page_cache), one data
+version per kind of record, and one computation, not ten, after an edit (core.caching)."""
+
+import threading
+import time
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -10,7 +14,10 @@ from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+import industry.views
+from core import caching
 from core.middleware import page_cache
+from core.models import data_kinds
 from industry.models import Figure
 from policies.models import Measure, Notice
 
@@ -242,7 +249,6 @@ def test_only_plain_200_answers_are_kept(db):
 @pytest.fixture
 def computations(monkeypatch):
     """How often the figures' checks and the figure list's facet counts are computed."""
-    import industry.views
     from industry.filters import FigureFilter
 
     counts = {"checks": 0, "facets": 0}
@@ -302,3 +308,91 @@ def test_the_data_versions_are_read_once_per_request(client, seed):
         assert client.get("/industry/figures/").status_code == 200
     reads = [q["sql"] for q in queries if "core_dataversion" in q["sql"]]
     assert len(reads) == 1, reads
+
+
+# ---- No stampede ----
+
+
+def at_once(function, count=10) -> list:
+    """function() called by `count` threads released together; their results."""
+    barrier = threading.Barrier(count)
+    results = [None] * count
+
+    def run(index):
+        barrier.wait()
+        results[index] = function()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return results
+
+
+@pytest.fixture
+def versions(monkeypatch):
+    """The data versions, held in memory: threads outside a request read them on every
+    call, and the test's own connection holds the test's transaction."""
+    numbers = dict.fromkeys(data_kinds(), 1)
+    monkeypatch.setattr(caching, "data_versions", lambda: dict(numbers))
+    return numbers
+
+
+def slow_counted(counter: list, value="value"):
+    def compute():
+        counter.append(1)
+        time.sleep(0.3)
+        return value
+
+    return compute
+
+
+def test_ten_callers_right_after_an_edit_compute_once(db, versions):
+    computed = []
+    assert at_once(lambda: caching.cached(["stampede"], slow_counted(computed))) == ["value"] * 10
+    assert len(computed) == 1
+
+
+def test_after_an_edit_the_others_serve_the_previous_value(db, versions):
+    """One caller computes the new value; the others get the old one at once."""
+    computed = []
+    caching.cached(["stampede"], slow_counted(computed, "before"), kinds=["industry"])
+    versions["industry"] += 1  # an edit
+    results = at_once(
+        lambda: caching.cached(["stampede"], slow_counted(computed, "after"), kinds=["industry"])
+    )
+    assert len(computed) == 2
+    assert results.count("after") == 1 and results.count("before") == 9
+    assert caching.cached(["stampede"], slow_counted(computed), kinds=["industry"]) == "after"
+
+
+def test_ten_figure_tables_right_after_an_edit_compute_the_checks_once(db, versions, monkeypatch):
+    computed = []
+
+    class SlowAnalysis:
+        def __init__(self, figures):
+            computed.append(1)
+            time.sleep(0.3)
+            self.disagreements, self.agreements, self.flagged_numbers = [], [], {1}
+
+    monkeypatch.setattr(industry.views, "Analysis", SlowAnalysis)
+    versions["industry"] += 1
+    assert at_once(industry.views.flagged_numbers) == [{1}] * 10
+    assert len(computed) == 1
+
+
+def test_a_page_made_with_a_previous_value_is_not_kept(client, seed):
+    """While another process computes the figures' checks after an edit, this one shows
+    the checks from before it: that page must not be kept under the new data version."""
+    figures = "/industry/figures/"
+    client.get(figures)
+    edit_figure()
+    lock = caching.cache_key(["industry-flagged"], industry.views.FIGURES) + ":computing"
+    assert cache.add(lock, 1, 60)  # another process is computing
+    response = client.get(figures)
+    assert response.status_code == 200 and "ETag" not in response
+    assert rendered(client.get(figures))
+    cache.delete(lock)
+    assert "ETag" in client.get(figures)
+    assert not rendered(client.get(figures))
