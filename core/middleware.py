@@ -43,7 +43,8 @@ def page_cache(get_response: Callable[[HttpRequest], HttpResponse]):
     """Anonymous visitors' pages kept whole until the data changes (core.caching.page_key),
     with an ETag and Last-Modified: a kept page is answered without running its view, and
     a request that already holds it (If-None-Match, If-Modified-Since) gets a 304. Pages
-    for an account or a session are never kept nor served from here, and say `private`.
+    for a session (a login, a pending message) are never kept nor served from here, and a
+    logged-in account's say `private`.
     Below the middleware that add headers to every answer (security, CSP), above those
     that may set cookies or Vary (sessions, CSRF, messages), so it sees what they did."""
 
