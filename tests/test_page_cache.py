@@ -398,3 +398,8 @@ def test_a_page_made_with_a_previous_value_is_not_kept(client, seed):
     cache.delete(lock)
     assert "ETag" in client.get(figures)
     assert not rendered(client.get(figures))
+
+
+def test_a_host_not_allowed_is_a_400_before_and_after_a_page_is_kept(client, seed):
+    client.get(MEASURE)
+    assert client.get(MEASURE, headers={"Host": "evil.example"}).status_code == 400
