@@ -98,6 +98,8 @@ def main() -> None:
         "search, English + common": "/search/?q=rent 企业",
         "measure list, two words": "/policies/measures/?q=中小企业 贷款",
         "figures table": "/industry/figures/",
+        # 政策匹配 (issue 16): every measure is weighed against the profile.
+        "match": "/policies/match/?size=small&province=hubei&situation=hard-hit&need=credit",
     }
     results = {"measures": total, "vendor": connection.vendor, "pages": {}}
     for name, url in pages.items():
@@ -106,6 +108,7 @@ def main() -> None:
         "measure list",
         "measure list, filtered + text",
         "figures table",
+        "match",
         "search, common + common",
         "search, other name + common",
         "search, rare + rare",

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from reversion.admin import VersionAdmin
 from reversion.models import Version
 
+from core.changes import edited_fields
 from core.models import EquivalentTerms, Versioned
 
 STALE_MESSAGE = (
@@ -294,17 +295,6 @@ def version_changes(
         old_html, new_html = display_pair(field, old, new, first=older is None, budget=budget)
         changes.append(Change(str(field.verbose_name), old_html, new_html))
     return changes
-
-
-def edited_fields(model) -> list[models.Field]:
-    return [
-        field
-        for field in model._meta.get_fields()
-        if getattr(field, "concrete", False)
-        and field.editable
-        and not field.primary_key
-        and field.name != "version"
-    ]
 
 
 def display_pair(

@@ -14,6 +14,7 @@ behaves like a substring search.
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -268,6 +269,11 @@ def _pattern(forms: list[str]) -> re.Pattern | None:
     """A regular expression that finds any of the forms in a text: Chinese as typed (with
     anything but Han characters, letters and digits allowed between its runs), English by
     stem, in any case."""
+    return _compiled(tuple(forms))
+
+
+@lru_cache(maxsize=512)  # a list page asks for the same words' pattern for every row
+def _compiled(forms: tuple[str, ...]) -> re.Pattern | None:
     parts = []
     for form in sorted(set(forms), key=len, reverse=True):
         runs = _runs(form)

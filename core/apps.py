@@ -9,7 +9,9 @@ class CoreConfig(AppConfig):
     - `knowledge_base = True`: the app's records are knowledge-base content (edits move the
       data version on; the roles cover its models);
     - `seed_fixture`: the file in fixtures/ that `manage.py seed` loads into it;
-    - `editor_models`: the models that editors (编辑) may add and change.
+    - `editor_models`: the models that editors (编辑) may add and change;
+    - `public_history`: the records whose changes the public 最近更新 page and feeds list
+      (see core.models.HistoryKind and core.changes).
 
     Core itself seeds and lets editors change one model: the search's equivalent terms.
     """
@@ -22,6 +24,7 @@ class CoreConfig(AppConfig):
     editor_models = ["equivalentterms"]
 
     def ready(self):
+        from core.changes import fill_from_history, watch_history
         from core.models import (
             rebuild_stale_search_index,
             repair_search_indexes,
@@ -33,4 +36,6 @@ class CoreConfig(AppConfig):
         post_migrate.connect(repair_search_indexes, sender=self)
         post_migrate.connect(rebuild_stale_search_index, sender=self)
         post_migrate.connect(sync_roles, sender=self)
+        post_migrate.connect(fill_from_history, sender=self)
         watch_search_names()
+        watch_history()

@@ -7,18 +7,28 @@ import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import models
+from django.db import connections, models
 from django.db.models import Count, QuerySet
+from django.db.models.expressions import RawSQL
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
 from django.utils.translation import get_language
 
 from core.caching import cached
 from core.models import EquivalentTerms, data_kind
+from core.search import backend
 from core.text import localized
 
 # How many choices a facet offers; a selected value is always offered.
 FACET_LIMIT = 50
+# A page of a list filtered by words is first looked for among the list's first
+# PAGE_WINDOW rows (on a database whose index must otherwise read every match first: see
+# core.search.SearchBackend.pages_in_windows). When fewer of them match than the page needs,
+# the words are rare enough that reading all their matches is cheap.
+PAGE_WINDOW = 5_000
+# Below this many matches reading them all is cheap (a few milliseconds), and a window of
+# first rows would hold too few of them to fill a page.
+WINDOW_MATCHES = 1_000
 
 
 class FacetField(forms.ModelMultipleChoiceField):
@@ -91,6 +101,14 @@ class FacetedFilterSet(django_filters.FilterSet):
     cached until the data changes (core.caching), as is the total."""
 
     facets: tuple[str, ...] = ()
+    # The list's order when it is unique (fields of the model, ascending, the last ones a
+    # unique key): a page may then be looked for among the first rows (see `rows`).
+    window_ordering: tuple[str, ...] = ()
+    # The filter of words, if any (its method passes `id_window` on to `matching`).
+    text_filter: str | None = None
+    # While a page is looked for among the first rows: SQL of the lowest and highest of
+    # their ids, and its parameters, for the text filter to pass to `matching(ids=...)`.
+    id_window: tuple[str, str, list] | None = None
 
     @property
     def is_filtered(self) -> bool:
@@ -236,6 +254,73 @@ class FacetedFilterSet(django_filters.FilterSet):
                 models_.add(filter_.queryset.model)
         return sorted({data_kind(model) for model in models_})
 
+    def rows(self, bottom: int, top: int) -> list:
+        """Rows bottom..top of the filtered list (as `self.qs[bottom:top]`).
+
+        With many matches of words (at least WINDOW_MATCHES), in a `window_ordering` list,
+        on a database where it pays, the page is first looked for among the first
+        PAGE_WINDOW rows of the table in that order: they are the rows up to an edge key,
+        and their ids lie in one range, within which the index finds the matches at once.
+        The filtered rows up to the edge are the first rows of the filtered list; if they
+        are enough for the page, they are the page (one statement, as without a window).
+        Otherwise the whole list is read."""
+        worth_it = (
+            self.text_filter
+            and self.form.cleaned_data.get(self.text_filter)
+            and tuple(self.qs.query.order_by) == self.window_ordering
+            and backend(connections[self.qs.db].vendor).pages_in_windows
+            and self.cached_count() >= WINDOW_MATCHES
+        )
+        if not worth_it:
+            return list(self.qs[bottom:top])
+        model = self.queryset.model
+        table = model._base_manager.order_by(*self.window_ordering)
+        first, first_params = table.values("pk")[:PAGE_WINDOW].query.sql_with_params()
+        self.id_window = (
+            f"(SELECT MIN(pk) FROM ({first}) AS low)",
+            f"(SELECT MAX(pk) FROM ({first}) AS high)",
+            [*first_params, *first_params],
+        )
+        try:
+            windowed = self.filter_queryset(self.queryset.all())
+        finally:
+            self.id_window = None
+        # The edge: the last of the first rows (the table's last row when it has fewer).
+        keys, key_params = table.values_list(*self.window_ordering)[
+            :PAGE_WINDOW
+        ].query.sql_with_params()
+        descending = ", ".join(f"{i} DESC" for i in range(1, len(self.window_ordering) + 1))
+        quote = connections[self.qs.db].ops.quote_name
+        columns = ", ".join(
+            f"{quote(model._meta.db_table)}.{quote(model._meta.get_field(name).column)}"
+            for name in self.window_ordering
+        )
+        up_to_edge = RawSQL(
+            f"({columns}) <= (SELECT * FROM ({keys}) AS first_rows ORDER BY {descending} LIMIT 1)",
+            key_params,
+            output_field=models.BooleanField(),
+        )
+        found = list(windowed.filter(up_to_edge)[bottom:top])
+        if len(found) == top - bottom:
+            return found
+        return list(self.qs[bottom:top])
+
+
+class ListPaginator(Paginator):
+    """Pages of a faceted list, each read with FacetedFilterSet.rows."""
+
+    def __init__(self, filterset: "FacetedFilterSet", per_page: int):
+        super().__init__(filterset.qs, per_page)
+        self.filterset = filterset
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        return self._get_page(self.filterset.rows(bottom, top), number, self)
+
 
 def invalid_filter(request: HttpRequest, template: str, filterset) -> HttpResponse:
     """A filter the form refuses (an unknown value, a bad sort key): the list page with the
@@ -271,7 +356,7 @@ def faceted_list(
     if not filterset.is_valid():
         return invalid_filter(request, template, filterset)
     filterset.label_choices_with_counts()
-    paginator = Paginator(filterset.qs, per_page)
+    paginator = ListPaginator(filterset, per_page)
     paginator.count = filterset.cached_count()
     page = paginator.get_page(request.GET.get("page"))
     extra = context() if context else {}

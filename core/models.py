@@ -10,10 +10,14 @@ Searchable models are found by their base class; core never names an app.
 import functools
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 
 from django.apps import apps
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Cast
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 from django.dispatch import Signal, receiver
 from django.utils.translation import gettext_lazy as _
@@ -195,14 +199,18 @@ class SearchableQuerySet(models.QuerySet):
             (many if _is_many(self.model, lookup) else fields).append(lookup)
         return self.select_related(*self.model.search_related, *fields).prefetch_related(*many)
 
-    def matching(self, words: "Search | str", *, scope: str = search.ANYWHERE):
+    def matching(
+        self, words: "Search | str", *, scope: str = search.ANYWHERE, ids: tuple | None = None
+    ):
         """The records holding every word of the search (in the scope). A string is read
-        as typed, without other names: parse it with core.find.parse for those."""
+        as typed, without other names: parse it with core.find.parse for those. `ids`
+        (SQL of a low and a high id, and its parameters) is a hint that only records with
+        ids in that range are wanted (see core.search.In); others may still come back."""
         if isinstance(words, str):
             words = Search.parse(words)
         if not words or (scope == search.TOGETHER and not words.together):
             return self.none()
-        return self.filter(search_title__matches=search.In(words, scope))
+        return self.filter(search_title__matches=search.In(words, scope, ids))
 
 
 def _path(model, lookup: str) -> list:
@@ -510,3 +518,116 @@ def knowledge_changed(sender, raw=False, action="post_", **kwargs):
     # A many-to-many change moves it on once it is made (post_add, post_remove, post_clear).
     if not raw and action.startswith("post_") and is_knowledge(sender):
         bump_data_version(data_kind(sender))
+
+
+# What the public 最近更新 page lists (core.changes): an app names its records in its
+# AppConfig's `public_history`, {model name: (publication, related)}, where
+# `publication` is the lookup to the record whose publication decides whether the public
+# sees it ("" for the record itself, None when it is always public) and `related` what its
+# name and URL read (select_related: a page of changes fetches each kind's records at once).
+@dataclass(frozen=True)
+class HistoryKind:
+    model: type
+    publication: str | None
+    related: tuple[str, ...]
+
+    @property
+    def governed_by(self) -> type | None:
+        """The model whose publication decides (a notice, an article), if any."""
+        if self.publication is None:
+            return None
+        if self.publication == "":
+            return self.model
+        return _path(self.model, self.publication)[-1].related_model
+
+
+@functools.cache
+def history_kinds() -> dict[type, HistoryKind]:
+    kinds = {}
+    for config in apps.get_app_configs():
+        for name, (publication, related) in getattr(config, "public_history", {}).items():
+            model = config.get_model(name)
+            kinds[model] = HistoryKind(model, publication, tuple(related))
+    return kinds
+
+
+def _pk_text(model):
+    return model._base_manager.values_list(Cast("pk", models.CharField()), flat=True)
+
+
+class ChangeQuerySet(models.QuerySet):
+    def public(self):
+        """What anyone may read: changes made while the record was public, of records the
+        public sees now (their notice or article is published), and deletions of records
+        that were public when deleted (unless what they belonged to is a draft now)."""
+        visible = Q(governed_by_type__isnull=True)
+        for model in {k.governed_by for k in history_kinds().values()} - {None}:
+            published = _pk_text(model).filter(status=PublicationStatus.PUBLISHED)
+            gone = Q(action=Change.Action.DELETED) & ~Q(governed_by_id__in=_pk_text(model))
+            visible |= Q(governed_by_type=ContentType.objects.get_for_model(model)) & (
+                Q(governed_by_id__in=published) | gone
+            )
+        return self.filter(visible, public=True)
+
+    def about(self, record):
+        """The changes of this record; of a notice or article, also of what it holds."""
+        content_type = ContentType.objects.get_for_model(record)
+        if isinstance(record, Publishable):
+            return self.filter(governed_by_type=content_type, governed_by_id=str(record.pk))
+        return self.filter(content_type=content_type, object_id=str(record.pk))
+
+    def newest_first(self):
+        return self.order_by("-date", "-pk")
+
+
+class Change(models.Model):
+    """One record's change, as the 最近更新 page and the feeds list it: made from the edit
+    history (django-reversion) when a revision is saved, and when a record is deleted (see
+    core.changes). Which fields changed is kept, never the values, the editor's comment or
+    the editor: those stay in the admin's history."""
+
+    class Action(models.TextChoices):
+        ADDED = "added", _("新增")
+        CHANGED = "changed", _("修改")
+        DELETED = "deleted", _("删除")
+
+    date = models.DateTimeField(_("时间"))
+    action = models.CharField(_("操作"), max_length=10, choices=Action.choices)
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    object_id = models.CharField(max_length=191)
+    object_repr = models.CharField(_("记录"), max_length=200, help_text=_("保存时的名称。"))
+    fields = models.JSONField(
+        _("所改字段"), default=list, help_text=_("字段名（attname），不含字段的值。")
+    )
+    governed_by_type = models.ForeignKey(
+        ContentType, on_delete=models.CASCADE, null=True, related_name="+"
+    )
+    governed_by_id = models.CharField(
+        max_length=191, blank=True, help_text=_("决定公众能否看到此记录的通知或文章。")
+    )
+    public = models.BooleanField(_("当时公开"), default=False)
+    revision = models.ForeignKey(
+        "reversion.Revision", on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    objects = ChangeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("更新记录")
+        verbose_name_plural = _("更新记录")
+        ordering = ["-date", "-pk"]
+        indexes = [
+            models.Index(fields=["content_type", "object_id", "-date"], name="change_of_record"),
+            models.Index(
+                fields=["governed_by_type", "governed_by_id", "-date"], name="change_within"
+            ),
+            models.Index(fields=["-date", "-id"], name="change_newest_first"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(action__in=["added", "changed", "deleted"]), name="change_action_known"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d %H:%M} {self.get_action_display()} {self.object_repr}"

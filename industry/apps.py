@@ -24,3 +24,15 @@ class IndustryConfig(AppConfig):
         "actionkind",
         "place",
     ]
+    # The records whose changes the 最近更新 page lists (see core.models.HistoryKind): the
+    # article whose publication decides whether the public sees them (a company told of in
+    # no article and a product always show), and what their names and URLs read.
+    public_history = {
+        "article": ("", ()),
+        "section": ("article", ("article",)),
+        "paragraph": ("section__article", ("section__article",)),
+        "figure": ("section__article", ("product", "indicator")),
+        "company": ("story__article", ()),
+        "action": ("paragraph__section__article", ("company", "kind")),
+        "product": (None, ()),
+    }

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "django.contrib.sitemaps",  # its templates, for sitemap.xml
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_filters",

@@ -2,19 +2,22 @@ import sys
 
 from django import forms
 from django.contrib.auth.decorators import login_not_required
+from django.core.paginator import InvalidPage, Paginator
 from django.db import DatabaseError, connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
 from django.template import loader
+from django.templatetags.static import static
+from django.urls import reverse
 from django.utils.log import log_response
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from core import exports, find, outage
+from core import changes, exports, find, outage
 from core.analysis import MAX_QUERY_LENGTH
 from core.caching import cached
-from core.models import data_kind
+from core.models import Change, data_kind
 from core.search import COUNT_CAP
 from kbsite import site_search
 from policies.models import Heading, Measure, Notice, Topic
@@ -150,3 +153,41 @@ def site_search_export(request: HttpRequest, fmt: str) -> HttpResponse:
         filtered=True,
         filters={k: v for k, v in form.cleaned_data.items() if v},
     )
+
+
+CHANGES_PER_PAGE = 50
+
+
+@require_GET
+def changes_view(request: HttpRequest) -> HttpResponse:
+    """最近更新: the public changes, newest first. Staff also see who made each and why."""
+    staff = request.user.is_staff
+    listed = Change.objects.public().newest_first()
+    if staff:
+        listed = listed.select_related("revision__user")
+    paginator = Paginator(listed, CHANGES_PER_PAGE)
+    try:
+        page = paginator.page(request.GET.get("page") or 1)
+    except InvalidPage as exc:  # not a number, or past the last page
+        raise Http404(_("没有这一页。")) from exc
+    return render(
+        request,
+        "changes.html",
+        {"page": page, "entries": changes.entries(page.object_list), "show_editors": staff},
+    )
+
+
+@login_not_required
+@require_GET
+def robots_txt(request: HttpRequest) -> HttpResponse:
+    sitemap = request.build_absolute_uri(reverse("sitemap"))
+    lines = ["User-agent: *", "Disallow: /admin/", "Disallow: /accounts/", f"Sitemap: {sitemap}"]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
+
+
+@login_not_required
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico whatever the page links to: the SVG icon. Not a
+    permanent redirect: its target is a hashed name that the next icon replaces."""
+    return redirect(static("favicon.svg"))

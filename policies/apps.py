@@ -23,3 +23,11 @@ class PoliciesConfig(AppConfig):
         "measuretargetgroup",
         "measureregion",
     ]
+    # The records whose changes the 最近更新 page lists (see core.models.HistoryKind): the
+    # notice whose publication decides whether the public sees them, and what their names
+    # and URLs read.
+    public_history = {
+        "notice": ("", ()),
+        "heading": ("notice", ("notice",)),
+        "measure": ("notice", ("notice",)),
+    }

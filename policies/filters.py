@@ -53,13 +53,15 @@ class MeasureFilter(FacetedFilterSet):
     )
 
     facets = ("notice", "heading", "topic", "target_group", "region")
+    text_filter = "q"
+    window_ordering = ("notice_id", "number")  # Measure.objects.in_reading_order(), unique
 
     class Meta:
         model = Measure
         fields = []
 
     def filter_text(self, queryset, name, value):
-        return queryset.matching(find.parse(value))
+        return queryset.matching(find.parse(value), ids=self.id_window)
 
     @property
     def search(self):

@@ -1,12 +1,17 @@
-"""The preview of a notice import: the proposal's records as forms the editor corrects."""
+"""The preview of a notice import: the proposal's records as forms the editor corrects;
+and the enterprise profile of 政策匹配."""
 
 import re
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
+from core.facets import FacetField
+from core.text import localized
+from core.widgets import FacetCheckboxes
 from policies.importer import NoticeProposal
-from policies.models import DocType, Level, Notice
+from policies.models import DocType, Level, Notice, Region, SizeClass, TargetGroup, Topic
 
 TEXTAREA = forms.Textarea(attrs={"rows": 3, "cols": 60})
 
@@ -126,3 +131,81 @@ def proposed_slug(proposal: NoticeProposal) -> str:
         n += 1
         slug = f"{base}-{n}"
     return slug
+
+
+class TermChoice(forms.ModelChoiceField):
+    """A classification chosen by its slug, named in the page's language."""
+
+    def __init__(self, queryset, **kwargs):
+        super().__init__(queryset, to_field_name="slug", required=False, **kwargs)
+
+    def to_python(self, value):
+        # A slug never holds NUL, which PostgreSQL would refuse to compare with.
+        if isinstance(value, str) and "\x00" in value:
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return super().to_python(value)
+
+    def label_from_instance(self, obj) -> str:
+        return localized(obj)
+
+
+class TermChoices(FacetField):
+    """Several classifications, ticked as checkboxes, chosen by their slugs."""
+
+    def __init__(self, queryset, **kwargs):
+        super().__init__(
+            queryset, to_field_name="slug", required=False, widget=FacetCheckboxes, **kwargs
+        )
+
+    def label_from_instance(self, obj) -> str:
+        return localized(obj)
+
+
+class MatchForm(forms.Form):
+    """An enterprise as staff describe it for 政策匹配 (a GET form: the profile is the URL).
+    Every choice but the size class comes from the classifications, so a target group,
+    region or topic added in the admin is offered here."""
+
+    size = forms.ChoiceField(
+        label=_("企业规模"),
+        choices=SizeClass.choices,
+        widget=forms.RadioSelect,
+        help_text=_("按国家中小企业划型标准；个体工商户不属于企业划型。"),
+    )
+    province = TermChoice(
+        Region.objects.filter(parent=None),
+        label=_("所在省份（自治区、直辖市）"),
+        empty_label=_("不填"),
+    )
+    city = TermChoice(
+        Region.objects.exclude(parent=None).select_related("parent"),
+        label=_("所在城市"),
+        empty_label=_("不填"),
+        help_text=_("可选的城市是后台填了“所属省份”的地区；措施点名所在省份的也算。"),
+    )
+    situation = TermChoices(
+        TargetGroup.objects.by_situation(),
+        label=_("企业情况"),
+        help_text=_("选项是措施的支持对象（编者分类）；符合几项勾几项。"),
+    )
+    need = TermChoices(
+        Topic.objects.all(),
+        label=_("需要的支持"),
+        help_text=_(
+            "选项是措施的政策工具/主题（编者分类），例如需要融资可勾信贷、融资担保、融资产品与服务；"
+            "只影响排序，不排除措施。"
+        ),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        province, city = cleaned.get("province"), cleaned.get("city")
+        if city is not None:
+            if province is not None and city.parent_id != province.pk:
+                raise ValidationError(
+                    _("%(city)s 不在 %(province)s：请改选省份或城市。"),
+                    code="city_outside_province",
+                    params={"city": localized(city), "province": localized(province)},
+                )
+            cleaned["province"] = city.parent
+        return cleaned

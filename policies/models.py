@@ -1,6 +1,7 @@
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Count, Exists, ExpressionWrapper, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 from django.urls import reverse
@@ -114,6 +115,8 @@ class Notice(Publishable, Versioned):
     Validity = Validity
     # The validities that a later date (and often a later document) brought about.
     CHANGED = (Validity.AMENDED, Validity.REPEALED, Validity.EXPIRED)
+    # The validities of a document no longer in force.
+    ENDED = (Validity.REPEALED, Validity.EXPIRED)
 
     slug = models.SlugField(
         "网址标识",
@@ -331,22 +334,78 @@ class Topic(Classification):
         return reverse("policies:measure-list") + f"?topic={self.slug}"
 
 
+class SizeClass(models.TextChoices):
+    """An enterprise's size as the national standard (中小企业划型标准规定) classes it, and
+    the self-employed, whom it does not class as enterprises: what 政策匹配 asks first."""
+
+    MEDIUM = "medium", _("中型企业")
+    SMALL = "small", _("小型企业")
+    MICRO = "micro", _("微型企业")
+    INDIVIDUAL = "individual", _("个体工商户")
+
+
+class TargetGroupQuerySet(models.QuerySet):
+    def for_size(self, size: str):
+        """The groups an enterprise of this size class belongs to by its size alone."""
+        return self.filter(**{f"covers_{size}": True})
+
+    def by_situation(self):
+        """The groups defined by something other than size (受疫情影响较大, 专精特新, …)."""
+        return self.filter(**{f"covers_{size}": False for size in SizeClass.values})
+
+
 class TargetGroup(Classification):
+    # Which size classes a group takes in, so that 政策匹配 can tell from an enterprise's
+    # size which groups it belongs to; a group none of them tick is a situation.
+    covers_medium = models.BooleanField(
+        "含中型企业", default=False, help_text="按规模划定的支持对象（如 中小企业）才勾选。"
+    )
+    covers_small = models.BooleanField("含小型企业", default=False)
+    covers_micro = models.BooleanField("含微型企业", default=False)
+    covers_individual = models.BooleanField("含个体工商户", default=False)
+
+    objects = NaturalKeyManager.from_queryset(TargetGroupQuerySet)()
+
     class Meta(Classification.Meta):
         verbose_name = "支持对象"
         verbose_name_plural = "支持对象"
+
+    @property
+    def sizes(self) -> list[str]:
+        return [size for size in SizeClass.values if getattr(self, f"covers_{size}")]
+
+    @property
+    def is_all_smes(self) -> bool:
+        """Whether the group is every SME, whatever its size: a measure for it is for all."""
+        return {SizeClass.MEDIUM, SizeClass.SMALL, SizeClass.MICRO} <= set(self.sizes)
 
     def get_absolute_url(self) -> str:
         return reverse("policies:measure-list") + f"?target_group={self.slug}"
 
 
 class Region(Classification):
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name="所属省份",
+        help_text="市填所属的省；省、自治区、直辖市留空。政策匹配据此把市归入省。",
+    )
+
     class Meta(Classification.Meta):
         verbose_name = "地区"
         verbose_name_plural = "地区"
 
     def get_absolute_url(self) -> str:
         return reverse("policies:measure-list") + f"?region={self.slug}"
+
+
+def count_of(rows: models.QuerySet) -> Coalesce:
+    """How many of a measure's assignments (filtered on OuterRef("pk")) there are."""
+    counted = rows.order_by().values("measure").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted), 0)
 
 
 class MeasureQuerySet(SearchableQuerySet):
@@ -362,6 +421,29 @@ class MeasureQuerySet(SearchableQuerySet):
     def with_context(self):
         """What every list row shows: the heading and notice without extra queries."""
         return self.for_search()
+
+    def in_force(self):
+        """Leaves out the measures of notices repealed or expired (已废止, 已失效)."""
+        return self.exclude(notice__validity__in=Notice.ENDED)
+
+    def matched(self, *, groups, targeted, regions, needs):
+        """Each measure marked with how it meets an enterprise (政策匹配) that belongs to the
+        target groups `groups` (of which `targeted` are more than all SMEs), is in `regions`
+        and needs the topics `needs`: whether it `fits`, and how many of its assignments
+        single the enterprise out (`targeted_count`) or meet a need (`needs_count`)."""
+        by_group = MeasureTargetGroup.objects.filter(measure=OuterRef("pk"))
+        by_region = MeasureRegion.objects.filter(measure=OuterRef("pk"))
+        by_topic = MeasureTopic.objects.filter(measure=OuterRef("pk"))
+        return self.annotate(
+            fits=ExpressionWrapper(
+                (~Exists(by_group) | Exists(by_group.filter(target_group__in=groups)))
+                & (~Exists(by_region) | Exists(by_region.filter(region__in=regions))),
+                output_field=models.BooleanField(),
+            ),
+            targeted_count=count_of(by_group.filter(target_group__in=targeted))
+            + count_of(by_region.filter(region__in=regions)),
+            needs_count=count_of(by_topic.filter(topic__in=needs)),
+        )
 
 
 class Measure(Searchable, Versioned):
@@ -473,6 +555,10 @@ class Measure(Searchable, Versioned):
         """Whether the search found this measure through words that are only in its
         editorial title (or that title's translation), not in anything the source says."""
         if not self.title_is_editorial or not search:
+            return False
+        # The text and heading come first in the document, and hold the words found in most
+        # rows, so the classifications' names (three queries) are read only when they do not.
+        if not missing_words(f"{self.text}\n{self.heading.title}\n{self.heading.title_en}", search):
             return False
         return bool(missing_words(self.search_document()[1], search))
 

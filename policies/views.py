@@ -1,13 +1,17 @@
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from core import exports
-from core.facets import faceted_list, invalid_filter
+from core.facets import faceted_list, invalid_filter, without_empty_parameters
+from core.text import localized
+from policies import matching
 from policies.filters import MeasureFilter, NoticeFilter
+from policies.forms import MatchForm
 from policies.models import (
     Heading,
     Measure,
@@ -15,6 +19,7 @@ from policies.models import (
     MeasureTargetGroup,
     MeasureTopic,
     Notice,
+    SizeClass,
 )
 
 MEASURES_PER_PAGE = 20
@@ -223,4 +228,113 @@ def measure_export(request: HttpRequest, fmt: str) -> HttpResponse:
         labels=MEASURE_LABELS,
         filtered=f.is_filtered,
         filters=f.state(),
+    )
+
+
+# ---- 政策匹配: the measures that fit an enterprise (see policies.matching) ----
+# The profile is the query string and nothing else: no model, no session. Parameters the
+# form does not read are ignored, as on the lists (a chat app that appends its own to a
+# shared link must not break it); a value the form refuses is a 400 with its message.
+
+MATCH_TEMPLATE = "policies/match.html"
+
+
+@require_GET
+def measure_match(request: HttpRequest) -> HttpResponse:
+    if redirect := without_empty_parameters(request):
+        return redirect
+    form = MatchForm(request.GET or None)
+    if not form.is_bound:
+        return render(request, MATCH_TEMPLATE, {"form": form, "result": None})
+    if not form.is_valid():
+        return render(request, MATCH_TEMPLATE, {"form": form, "result": None}, status=400)
+    result = matching.match(public_measures(), matching.profile_of(form.cleaned_data))
+    context = {
+        "form": form,
+        "result": result,
+        "size_label": SizeClass(result.profile.size).label,
+        "share_url": request.build_absolute_uri(),
+        "today": timezone.localdate(),
+    }
+    return render(request, MATCH_TEMPLATE, context)
+
+
+MATCH_PARTS = {
+    "targeted": _("针对本企业"),
+    "general": _("面向全体中小企业"),
+    "other": _("面向全体中小企业（不涉及所需支持）"),
+}
+MATCH_COLUMNS: exports.Columns = {
+    "part": lambda r: str(MATCH_PARTS[r["part"]]),
+    "rank": lambda r: r["rank"],
+    "citation": lambda r: r["fit"].measure.citation,
+    "full_citation": lambda r: r["fit"].measure.full_citation,
+    "title": lambda r: r["fit"].measure.title,
+    "title_is_editorial": lambda r: r["fit"].measure.title_is_editorial,
+    "why": lambda r: reasons(r["fit"]),
+    "not_covered": lambda r: gaps(r["fit"]),
+    "validity": lambda r: r["fit"].measure.notice.get_validity_display(),
+    "text": lambda r: r["fit"].measure.source_text,
+    "url": exports.Link(lambda r: r["fit"].measure.get_absolute_url()),
+}
+MATCH_LABELS = {
+    "part": _("类别"),
+    "rank": _("序号"),
+    "citation": _("引用"),
+    "full_citation": _("完整引用"),
+    "title": _("措施标题"),
+    "title_is_editorial": _("标题为编者所加"),
+    "why": _("为何适用（编者分类及依据）"),
+    "not_covered": _("未涵盖（编者分类及依据）"),
+    "validity": _("文件效力"),
+    "text": _("原文"),
+    "url": _("网址"),
+}
+
+
+def quoted(assignments) -> list[str]:
+    return [f"{localized(a.term)}“{a.evidence}”" for a in assignments]
+
+
+def reasons(fit: matching.Fit) -> list[str]:
+    """Why a measure fits, as the download writes it: each matching classification with
+    its evidence."""
+    found = [*quoted(fit.groups), *quoted(fit.regions), *quoted(fit.needs)]
+    if fit.for_anyone:
+        found.append(str(_("未限定支持对象")))
+    if fit.anywhere:
+        found.append(str(_("未点名地区")))
+    return found
+
+
+def gaps(fit: matching.Fit) -> list[str]:
+    """What a fitting measure does not cover: the needs it does not meet, and the target
+    groups it also names that the enterprise is not among."""
+    found = [str(_("不涉及：%(topic)s") % {"topic": localized(t)}) for t in fit.missing_needs]
+    found += [str(_("另面向：%(group)s") % {"group": g}) for g in quoted(fit.other_groups)]
+    return found
+
+
+@require_GET
+def measure_match_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The 政策清单 as CSV, XLSX or JSON: every measure that fits, best first."""
+    form = MatchForm(request.GET)
+    if not form.is_valid():
+        return render(request, MATCH_TEMPLATE, {"form": form, "result": None}, status=400)
+    profile = matching.profile_of(form.cleaned_data)
+
+    def rows():
+        found = matching.fitting(public_measures(), profile, exports.CHUNK)
+        for rank, (part, fit) in enumerate(found, start=1):
+            yield {"part": part, "rank": rank, "fit": fit}
+
+    return exports.export(
+        request,
+        fmt,
+        what="match",
+        rows=rows(),
+        columns=MATCH_COLUMNS,
+        labels=MATCH_LABELS,
+        filtered=True,
+        filters={k: sorted(request.GET.getlist(k)) for k in form.fields if k in request.GET},
     )

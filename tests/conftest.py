@@ -23,7 +23,7 @@ from pytest_django.plugin import blocking_manager_key
 from reversion.models import Revision, Version
 
 from core.management.commands.seed import app_has_data, seed_fixtures
-from core.models import DataVersion, knowledge_apps
+from core.models import Change, DataVersion, knowledge_apps
 from policies.models import Heading, Measure, Notice, Topic
 
 # Hypothesis, for every test module (so a file run alone behaves as in the whole suite): no
@@ -186,10 +186,11 @@ def knowledge_tables() -> list[str]:
 
 @pytest.fixture
 def empty_kb(db):
-    """No knowledge-base record, no history of one, no data version: the knowledge base as
-    `migrate` leaves it, for tests that build their own small data. Rows are deleted in
-    the test's transaction, so the seed is back for the next test."""
-    tables = [*knowledge_tables(), *(m._meta.db_table for m in (Version, Revision, DataVersion))]
+    """No knowledge-base record, no history of one (nor its public changes), no data
+    version: the knowledge base as `migrate` leaves it, for tests that build their own small
+    data. Rows are deleted in the test's transaction, so the seed is back for the next test."""
+    history = (Change, Version, Revision, DataVersion)
+    tables = [*knowledge_tables(), *(m._meta.db_table for m in history)]
     with connection.cursor() as cursor:
         for table in tables:
             cursor.execute(f"DELETE FROM {connection.ops.quote_name(table)}")

@@ -394,6 +394,10 @@ def test_migration_keeps_existing_assignments_and_applies_the_review():
         measure__number=2, measure__notice__slug="gxmd-2020-14"
     ).exists()
     assert MeasureTargetGroup.objects.get(measure__notice__slug="other").evidence == ""
+    # The models are today's, which later migrations may have added columns to: read the
+    # terms through them at the latest migration (where the tests after this one start too).
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
     seed = {
         (a.measure.number, a.kind, a.term.slug): a.evidence
         for through in ASSIGNMENTS

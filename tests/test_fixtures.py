@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth.models import Group
 from reversion.models import Revision, Version
 
-from core.models import DataVersion, data_versions, knowledge_apps
+from core.models import Change, DataVersion, data_versions, knowledge_apps
 from industry.models import Figure
 from policies.models import Measure, Notice
 
@@ -28,6 +28,7 @@ def test_empty_kb_leaves_no_record_no_history_and_no_data_version(empty_kb):
         for model in config.get_models(include_auto_created=True):
             assert not model.objects.exists(), model
     assert not Version.objects.exists() and not Revision.objects.exists()
+    assert not Change.objects.exists()
     assert not DataVersion.objects.exists()
     assert set(Group.objects.values_list("name", flat=True)) >= {"编辑", "管理员"}
 

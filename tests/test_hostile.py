@@ -26,6 +26,7 @@ PAGES_ZH = [
     "/policies/",
     NOTICE,
     "/policies/measures/",
+    "/policies/match/",
     f"{NOTICE}measures/8/",
     "/industry/",
     "/industry/articles/chlor-alkali-2019/",
@@ -46,6 +47,8 @@ EXPORTS_ZH = [
     "/search.json",
     "/policies/measures.csv",
     "/policies/measures.json",
+    "/policies/match.csv",
+    "/policies/match.xlsx",
     "/industry/figures.csv",
     "/industry/figures.json",
     "/industry/actions.csv",
@@ -67,6 +70,10 @@ VALID = {
     "region": ["hubei", "beijing"],
     "heading": ["1", "2", "6", "7", "12"],
     "notice": ["gxmd-2020-14"],
+    "size": ["small", "micro", "individual"],
+    "province": ["hubei", "zhejiang"],
+    "situation": ["hard-hit", "specialised-sophisticated"],
+    "need": ["credit", "labour"],
     "product": ["pvc", "caustic-soda", "calcium-carbide"],
     "indicator": ["output", "capacity", "exports"],
     "year": ["2019", "2013"],
@@ -212,6 +219,7 @@ unknown_name = st.one_of(
 # The parameters each page reads; a page gets mostly its own, and some of the others.
 MEASURE_FILTERS = ["q", "notice", "heading", "topic", "target_group", "region", "page"]
 SEARCH = ["q", "kind", "page"]
+MATCH = ["size", "province", "city", "situation", "need"]
 FIGURE_FILTERS = ["product", "indicator", "year", "section", "sort", "page"]
 PARAMETERS = {
     "/search/": SEARCH,
@@ -221,6 +229,9 @@ PARAMETERS = {
     "/policies/measures/": MEASURE_FILTERS,
     "/policies/measures.csv": MEASURE_FILTERS,
     "/policies/measures.json": MEASURE_FILTERS,
+    "/policies/match/": MATCH,
+    "/policies/match.csv": MATCH,
+    "/policies/match.xlsx": MATCH,
     "/industry/figures/": FIGURE_FILTERS,
     "/industry/figures.csv": FIGURE_FILTERS,
     "/industry/figures.json": FIGURE_FILTERS,

@@ -104,7 +104,7 @@ def test_the_compiled_catalogue_matches_the_source_catalogue():
     """The repository carries django.mo so that no gettext tools are needed; it must hold
     every translation in django.po."""
     po = (settings.BASE_DIR / "locale" / "en" / "LC_MESSAGES" / "django.po").read_text("utf-8")
-    entries = re.findall(r'\nmsgid ((?:".*"\n)+)msgstr ((?:".*"\n)+)', po)
+    entries = re.findall(r'\n(?:msgctxt (".*")\n)?msgid ((?:".*"\n)+)msgstr ((?:".*"\n)+)', po)
     assert len(entries) > 300
 
     def unquote(block: str) -> str:
@@ -114,10 +114,15 @@ def test_the_compiled_catalogue_matches_the_source_catalogue():
         )
 
     with translation.override("en"):
-        for msgid, msgstr in entries:
+        for context, msgid, msgstr in entries:
             source, english = unquote(msgid), unquote(msgstr)
             if source and "%" not in source:
-                assert translation.gettext(source) == english, source
+                found = (
+                    translation.pgettext(unquote(context), source)
+                    if context
+                    else translation.gettext(source)
+                )
+                assert found == english, source
                 assert not HAN.search(english), source
 
 

@@ -22,6 +22,10 @@ PAGES = {
     "/policies/notices/gxmd-2020-14/measures/8/": 200,
     "/policies/notices/gxmd-2020-14/measures/19/": 200,
     "/policies/notices/gxmd-2020-14/measures/4/": 200,
+    "/policies/match/": 200,
+    "/policies/match/?size=small&province=hubei&situation=hard-hit&need=credit": 200,
+    "/policies/match/?size=medium&need=training&need=labour": 200,
+    "/policies/match/?size=huge": 400,
     "/search/": 200,
     "/search/?q=烧碱": 200,
     "/search/?q=贷款&kind=measure": 200,
@@ -42,6 +46,9 @@ PAGES = {
     "/industry/companies/": 200,
     "/industry/companies/beiyuan/": 200,
     "/industry/data-notes/": 200,
+    "/changes/": 200,
+    "/changes/?page=2": 200,
+    "/changes/?page=nope": 404,
 }
 
 

@@ -188,3 +188,105 @@ def test_empty_parameters_redirect_to_the_clean_url(client, seed, query, clean):
     response = client.get(f"{LIST_URL}?{query}")
     assert response.status_code == 302
     assert response["Location"] == LIST_URL + clean
+
+
+# --- a page looked for among the list's first rows (core.facets.FacetedFilterSet.rows) ---
+
+
+@pytest.fixture
+def two_notices_and_a_late_measure(seed):
+    """The seed, three synthetic notices after it, and a measure added last to the seed's
+    notice: first in reading order among its notice's, last of all in id order."""
+    from bench.synthetic import add_synthetic
+    from policies.models import Heading, Measure
+
+    add_synthetic(3, seed=7)
+    heading = Heading.objects.get(notice__slug="gxmd-2020-14", ordinal=6)
+    return Measure.objects.create(
+        heading=heading, number=21, title="补充措施", text="支持中小企业贷款，减免企业房屋租金。"
+    )
+
+
+@pytest.mark.parametrize("window", [1, 2, 7, 25, 10_000])
+@pytest.mark.parametrize(
+    "words", ["企业", "中小企业 贷款", "贷款", "租金", "湖北", "loan", "不存在的词语", "支持 企业"]
+)
+def test_a_page_found_among_the_first_rows_is_the_lists_page(
+    two_notices_and_a_late_measure, monkeypatch, window, words
+):
+    from django.http import QueryDict
+
+    from core import facets, search
+    from policies.filters import MeasureFilter
+    from policies.views import public_measures
+
+    windows = []
+    original = MeasureFilter.filter_text
+
+    def filter_text(self, queryset, name, value):
+        windows.append(self.id_window)
+        return original(self, queryset, name, value)
+
+    monkeypatch.setattr(MeasureFilter, "filter_text", filter_text)
+    monkeypatch.setattr(facets, "PAGE_WINDOW", window)
+    monkeypatch.setattr(facets, "WINDOW_MATCHES", 0)
+    # Windows are SQLite's (FTS5 cannot stop at a page in another order); they give the
+    # same rows on PostgreSQL, so the rows are checked on both.
+    monkeypatch.setattr(type(search.backend()), "pages_in_windows", True)
+    filterset = MeasureFilter(
+        QueryDict(f"q={words}"), queryset=public_measures().in_reading_order()
+    )
+    assert filterset.is_valid()
+    expected = list(filterset.qs.values_list("pk", flat=True))
+    if words != "不存在的词语":
+        assert len(expected) > 3
+    for size in (1, 3, 20):
+        for bottom in range(0, len(expected) + 1, size):
+            page = [m.pk for m in filterset.rows(bottom, bottom + size)]
+            assert page == expected[bottom : bottom + size], (size, bottom)
+    assert any(windows), "no page was looked for among the first rows"
+
+
+def test_the_measure_list_shows_a_late_measure_in_reading_order(
+    client, two_notices_and_a_late_measure, monkeypatch
+):
+    from core import facets, find
+    from policies.models import Measure
+
+    monkeypatch.setattr(facets, "PAGE_WINDOW", 25)
+    monkeypatch.setattr(facets, "WINDOW_MATCHES", 0)
+    response = client.get(LIST_URL, {"q": "中小企业 贷款"})
+    shown = [m.pk for m in response.context["page"].object_list]
+    expected = (
+        Measure.objects.published()
+        .matching(find.parse("中小企业 贷款"))
+        .in_reading_order()
+        .values_list("pk", flat=True)
+    )
+    assert shown == list(expected[:20])
+    assert two_notices_and_a_late_measure.pk in shown
+
+
+def test_a_page_among_the_first_rows_takes_one_statement(
+    two_notices_and_a_late_measure, monkeypatch
+):
+    from django.db import connection
+    from django.http import QueryDict
+    from django.test.utils import CaptureQueriesContext
+
+    from core import facets, search
+    from policies.filters import MeasureFilter
+    from policies.views import public_measures
+
+    monkeypatch.setattr(facets, "PAGE_WINDOW", 25)
+    monkeypatch.setattr(facets, "WINDOW_MATCHES", 0)
+    monkeypatch.setattr(type(search.backend()), "pages_in_windows", True)
+    filterset = MeasureFilter(QueryDict("q=企业"), queryset=public_measures().in_reading_order())
+    assert filterset.is_valid()
+    expected = list(filterset.qs[:20])
+    filterset.cached_count()
+    with CaptureQueriesContext(connection) as statements:
+        page = filterset.rows(0, 20)
+    assert page == expected
+    # The data version aside, one statement reads the page (none read the rest).
+    assert len([q for q in statements if "policies_measure" in q["sql"]]) == 1

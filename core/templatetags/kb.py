@@ -8,6 +8,7 @@ from django.utils.encoding import iri_to_uri
 from django.utils.html import format_html
 
 from core.analysis import best_sentence, mark
+from core.models import Change
 from core.text import localized, localized_html, source
 
 register = template.Library()
@@ -106,3 +107,11 @@ def export_row_limit(context) -> str:
 def password_reset_offered() -> bool:
     """Whether the site can mail a password reset (core.accounts)."""
     return settings.KB_EMAIL_CONFIGURED
+
+
+@register.inclusion_tag("includes/last_updated.html")
+def last_updated(record):
+    """最后更新: the date of the record's newest public change (of a notice or article, of
+    anything in it). One query."""
+    newest = Change.objects.public().about(record).order_by("-date")
+    return {"date": newest.values_list("date", flat=True).first()}

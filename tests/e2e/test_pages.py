@@ -17,6 +17,7 @@ PAGES = {
     "measure-list": "/policies/measures/",
     "measure-list-filtered": "/policies/measures/?q=贷款&topic=credit&topic=training",
     "measure": "/policies/notices/gxmd-2020-14/measures/8/",
+    "match": "/policies/match/?size=small&province=hubei&situation=hard-hit&need=credit",
     "search": "/search/?q=培训",
     "login": "/accounts/login/",
     "404": "/no-such-page/",

@@ -1,0 +1,89 @@
+"""sitemap.xml: every public page, in Chinese and in English (each listed with the other
+as its alternate). Drafts never appear: every record comes through `published()`."""
+
+from django.contrib.sitemaps import Sitemap
+from django.urls import reverse
+
+from industry.models import Article, Company, Figure, Product
+from policies.models import Measure, Notice
+
+
+class BothLanguages(Sitemap):
+    i18n = True
+    alternates = True
+
+
+class Pages(BothLanguages):
+    """The site-wide and list pages."""
+
+    def items(self) -> list[str]:
+        return [
+            "home",
+            "changes",
+            "policies:notice-list",
+            "policies:measure-list",
+            "industry:home",
+            "industry:figure-list",
+            "industry:key-figures",
+            "industry:company-list",
+            "industry:data-notes",
+        ]
+
+    def location(self, name: str) -> str:
+        return reverse(name)
+
+
+class Records(BothLanguages):
+    """Records with a page of their own; `queryset` lists the public ones, in a stable order
+    (the sitemap is cut into pages)."""
+
+    queryset = None
+
+    def items(self):
+        return self.queryset()
+
+
+class Notices(Records):
+    def queryset(self):
+        return Notice.objects.published().order_by("pk")
+
+
+class Measures(Records):
+    def queryset(self):
+        return (
+            Measure.objects.published()
+            .select_related("notice")
+            .only("number", "notice__slug")
+            .order_by("pk")
+        )
+
+
+class Articles(Records):
+    def queryset(self):
+        return Article.objects.published().order_by("pk")
+
+
+class Figures(Records):
+    def queryset(self):
+        return Figure.objects.published().only("number").order_by("pk")
+
+
+class Products(Records):
+    def queryset(self):
+        return Product.objects.order_by("pk")
+
+
+class Companies(Records):
+    def queryset(self):
+        return Company.objects.published().only("slug").order_by("pk")
+
+
+SITEMAPS = {
+    "pages": Pages,
+    "notices": Notices,
+    "measures": Measures,
+    "articles": Articles,
+    "figures": Figures,
+    "products": Products,
+    "companies": Companies,
+}
