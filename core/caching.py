@@ -1,23 +1,33 @@
 import hashlib
 import json
+import re
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import cache
 from django.core.signals import request_finished, request_started
 from django.dispatch import receiver
+from django.http import HttpRequest, HttpResponse
+from django.utils import translation
+from django.utils.cache import patch_cache_control
+from django.utils.http import http_date, quote_etag
 
-from core.models import data_version
+from core.models import data_changed, data_versions
 
-# The data version, read once per request however many cached results a page uses.
+# The data versions, read once per request however many cached results a page uses.
 _request = threading.local()
 
 
 @receiver(request_started)
 def _start(**kwargs):
-    _request.version = None
+    _request.versions = None
     _request.active = True
+    _request.served_stale = False
 
 
 @receiver(request_finished)
@@ -25,31 +35,90 @@ def _finish(**kwargs):
     _request.active = False
 
 
-def current_version() -> int:
+@receiver(data_changed)
+def _changed(**kwargs):
+    # An edit in this request: what it computes afterwards is keyed on the new numbers.
+    _request.versions = None
+
+
+def current_versions() -> dict[str, int]:
+    """Each kind of record's data version (core.models.data_versions), read once per request."""
     if not getattr(_request, "active", False):
-        return data_version()
-    if _request.version is None:
-        _request.version = data_version()
-    return _request.version
+        return data_versions()
+    if _request.versions is None:
+        _request.versions = data_versions()
+    return _request.versions
 
 
 TIMEOUT = 6 * 3600
 
 
-def cache_key(parts: list) -> str:
-    raw = json.dumps([current_version(), *parts], ensure_ascii=False, sort_keys=True, default=str)
-    return "kb:" + hashlib.sha256(raw.encode()).hexdigest()
+def cache_key(parts: list, kinds: Iterable[str] | None = None) -> str:
+    """The key of a value computed from the records of these kinds (None: of every kind)."""
+    versions = current_versions()
+    if kinds is not None:
+        versions = {kind: versions[kind] for kind in kinds}
+    return "kb:" + hashlib.sha256(_dumps([versions, *parts]).encode()).hexdigest()
 
 
-def cached(parts: list, compute: Callable[[], Any], timeout: int = TIMEOUT) -> Any:
+def cached(
+    parts: list,
+    compute: Callable[[], Any],
+    timeout: int = TIMEOUT,
+    *,
+    kinds: Iterable[str] | None = None,
+) -> Any:
     """compute(), remembered for these key parts until the knowledge base next changes
-    (the data version is part of the key) or the timeout passes."""
-    key = cache_key(parts)
+    (the data version is part of the key) or the timeout passes. `kinds` names the kinds of
+    record it reads (core.models.data_kind), when not all: an edit of another kind leaves it.
+
+    After an edit, one process computes the new value while the others serve the value
+    before the edit (their page is then not kept) or, when there is none, wait for it
+    (no stampede: ten requests right after an edit compute once)."""
+    key = cache_key(parts, kinds)
     value = cache.get(key)
-    if value is None:
-        value = compute()
-        cache.set(key, value, timeout)
-    return value
+    if value is not None:
+        return value
+    lock = key + ":computing"
+    latest = "kb:latest:" + hashlib.sha256(_dumps(parts).encode()).hexdigest()
+    deadline = time.monotonic() + WAIT_SECONDS
+    while not cache.add(lock, 1, LOCK_SECONDS):
+        # Another process is computing it: the previous value, or wait for the new one.
+        previous_key = cache.get(latest)
+        previous = cache.get(previous_key) if previous_key not in (None, key) else None
+        if previous is not None:
+            _request.served_stale = True
+            return previous
+        time.sleep(POLL_SECONDS)
+        value = cache.get(key)
+        if value is not None:
+            return value
+        if time.monotonic() > deadline:
+            return compute()  # it takes too long: this request will not wait longer
+    try:
+        value = cache.get(key)  # computed between our first look and taking the lock
+        if value is None:
+            value = compute()
+            cache.set_many({key: value, latest: key}, timeout)
+        return value
+    finally:
+        cache.delete(lock)
+
+
+# A computation holds its lock this long at most (should its process die, another then
+# takes over); the others wait this long at most for it, then compute themselves.
+LOCK_SECONDS = 60
+WAIT_SECONDS = 10
+POLL_SECONDS = 0.05
+
+
+def served_stale() -> bool:
+    """Whether this request was given a value from before the latest edit (see cached)."""
+    return getattr(_request, "served_stale", False)
+
+
+def _dumps(parts: list) -> str:
+    return json.dumps(parts, ensure_ascii=False, sort_keys=True, default=str)
 
 
 def cached_many(
@@ -65,3 +134,97 @@ def cached_many(
         cache.set_many(computed, timeout)
         found.update(computed)
     return [found[key] for key in keys]
+
+
+# ---- Whole pages ----
+# An anonymous visitor's page is the same for every anonymous visitor until the data
+# changes, so it is kept whole (core.middleware.page_cache) under a key that names the data
+# version: an edit changes the key, and the next request renders the page afresh.
+
+
+def page_key(request: HttpRequest) -> str | None:
+    """The cache key of this request's page, or None when the page must not come from or
+    go into the shared cache: not a GET or HEAD, an account's or a session's request, a
+    site that needs logging in, or a path the settings exempt."""
+    if request.method not in ("GET", "HEAD") or not settings.KB_PAGE_CACHE_SECONDS:
+        return None
+    if settings.KB_LOGIN_REQUIRED or "Authorization" in request.headers:
+        return None
+    if any(name in request.COOKIES for name in personal_cookies()):
+        return None
+    path = request.path_info.lstrip("/")
+    if any(re.search(pattern, path) for pattern in settings.KB_PAGE_CACHE_EXEMPT):
+        return None
+    language = translation.get_language_from_path(request.path_info) or settings.LANGUAGE_CODE
+    parts = [
+        "page",
+        current_versions(),  # every kind: a page may show any
+        request.scheme,
+        request.get_host(),
+        language,
+        request.get_full_path(),
+    ]
+    return "kb:page:" + hashlib.sha256(_dumps(parts).encode()).hexdigest()
+
+
+def personal_cookies() -> tuple[str, ...]:
+    """Cookies that make a page someone's own: the session (a login, a pending message
+    there) and messages kept in a cookie."""
+    return (settings.SESSION_COOKIE_NAME, CookieStorage.cookie_name)
+
+
+# Vary headers a kept page may carry: the key already names the language, and the pages
+# are kept only for requests without a session (Cookie).
+SHAREABLE_VARY = {"cookie", "accept-language", "accept-encoding"}
+UNSHAREABLE_CACHE_CONTROL = {"private", "no-store", "no-cache"}
+
+
+def shareable(request: HttpRequest, response: HttpResponse) -> bool:
+    """Whether this response may be kept and given to other anonymous visitors."""
+    if request.method != "GET" or response.status_code != 200 or response.streaming:
+        return False
+    if response.cookies or served_stale():
+        return False
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return False
+    control = {
+        part.split("=")[0].strip().lower() for part in response.get("Cache-Control", "").split(",")
+    }
+    if control & UNSHAREABLE_CACHE_CONTROL or "max-age=0" in response.get("Cache-Control", ""):
+        return False
+    vary = {v.strip().lower() for v in response.get("Vary", "").split(",") if v.strip()}
+    return vary <= SHAREABLE_VARY
+
+
+@dataclass
+class Page:
+    """A kept page: what its response needs, without the response object itself."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    content: bytes
+    etag: str
+    last_modified: int
+
+    @classmethod
+    def of(cls, response: HttpResponse) -> "Page":
+        etag = quote_etag(hashlib.md5(response.content, usedforsecurity=False).hexdigest())
+        return cls(
+            response.status_code, list(response.items()), response.content, etag, int(time.time())
+        )
+
+    def response(self) -> HttpResponse:
+        response = HttpResponse(self.content, status=self.status)
+        for header, value in self.headers:
+            response[header] = value
+        self.validate(response)
+        return response
+
+    def validate(self, response: HttpResponse) -> None:
+        """The validators a browser or a proxy revalidates with, and the rule that it must
+        (max-age=0): an edit is then seen on the next request, and an unchanged page costs
+        a 304."""
+        response["ETag"] = self.etag
+        response["Last-Modified"] = http_date(self.last_modified)
+        patch_cache_control(response, public=True, max_age=0, must_revalidate=True)

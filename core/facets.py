@@ -15,6 +15,7 @@ from django.shortcuts import render
 from django.utils.translation import get_language
 
 from core.caching import cached
+from core.models import EquivalentTerms, data_kind
 from core.search import backend
 from core.text import localized
 
@@ -199,6 +200,7 @@ class FacetedFilterSet(django_filters.FilterSet):
         facets = cached(
             [type(self).__name__, "facets", get_language(), self.state()],
             lambda: {name: self.facet_counts(name) for name in self.facets},
+            kinds=self.data_kinds(),
         )
 
         def counted(label, n) -> str:
@@ -239,7 +241,18 @@ class FacetedFilterSet(django_filters.FilterSet):
         return str(dict(self.form.fields[name].choices).get(value, value))
 
     def cached_count(self) -> int:
-        return cached([type(self).__name__, "count", self.state()], self.qs.count)
+        return cached(
+            [type(self).__name__, "count", self.state()], self.qs.count, kinds=self.data_kinds()
+        )
+
+    def data_kinds(self) -> list[str]:
+        """The kinds of record the counts read (core.models.data_kind): the rows', their
+        facets' choices', and the other names a text filter searches with."""
+        models_ = {self.queryset.model, EquivalentTerms}
+        for filter_ in self.filters.values():
+            if hasattr(getattr(filter_, "queryset", None), "model"):
+                models_.add(filter_.queryset.model)
+        return sorted({data_kind(model) for model in models_})
 
     def rows(self, bottom: int, top: int) -> list:
         """Rows bottom..top of the filtered list (as `self.qs[bottom:top]`).

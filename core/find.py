@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from core import search
 from core.analysis import Search, term_key
 from core.caching import cached, cached_many
-from core.models import EquivalentTerms
+from core.models import EquivalentTerms, data_kind
 from core.search import backend
 
 
@@ -22,7 +22,7 @@ def equivalents() -> dict[str, list[str]]:
                 others += [other for other in names if other != name and other not in others]
         return found
 
-    return cached(["equivalent terms"], load)
+    return cached(["equivalent terms"], load, kinds=[data_kind(EquivalentTerms)])
 
 
 def parse(text: str) -> Search:

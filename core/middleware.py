@@ -4,9 +4,12 @@ from collections.abc import Callable
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
-from django.utils.cache import patch_cache_control
+from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.translation import gettext as _
+
+from core.caching import Page, page_key, shareable
 
 # The site uses none of these browser features; say so, so no embedded content can.
 PERMISSIONS_POLICY = (
@@ -32,6 +35,37 @@ def private_when_login_required(get_response: Callable[[HttpRequest], HttpRespon
         if settings.KB_LOGIN_REQUIRED:
             patch_cache_control(response, private=True)
         return response
+
+    return middleware
+
+
+def page_cache(get_response: Callable[[HttpRequest], HttpResponse]):
+    """Anonymous visitors' pages kept whole until the data changes (core.caching.page_key),
+    with an ETag and Last-Modified: a kept page is answered without running its view, and
+    a request that already holds it (If-None-Match, If-Modified-Since) gets a 304. Pages
+    for a session (a login, a pending message) are never kept nor served from here, and a
+    logged-in account's say `private`.
+    Below the middleware that add headers to every answer (security, CSP), above those
+    that may set cookies or Vary (sessions, CSRF, messages), so it sees what they did."""
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        key = page_key(request)
+        page = cache.get(key) if key else None
+        if page is not None:
+            response = page.response()
+        else:
+            response = get_response(request)
+            if key is None or not shareable(request, response):
+                user = getattr(request, "user", None)
+                if user is not None and user.is_authenticated:
+                    patch_cache_control(response, private=True)
+                return response
+            page = Page.of(response)
+            cache.set(key, page, settings.KB_PAGE_CACHE_SECONDS)
+            page.validate(response)
+        return get_conditional_response(
+            request, etag=page.etag, last_modified=page.last_modified, response=response
+        )
 
     return middleware
 

@@ -3,8 +3,8 @@ concurrent edits, the search token streams, a vocabulary term, and the data vers
 cached results are keyed on.
 
 An app contributes knowledge by saying so in its AppConfig (`knowledge_base = True`):
-saving any of its records moves the data version on. Searchable models are found by
-their base class; core never names an app.
+saving any of its records moves the data version of its kind (its app, see data_kind) on.
+Searchable models are found by their base class; core never names an app.
 """
 
 import functools
@@ -19,7 +19,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Cast
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 from django.utils.translation import gettext_lazy as _
 
 from core import search
@@ -410,6 +410,7 @@ class EquivalentTerms(Versioned):
     natural_key_fields = ("terms",)
     # Editing the list changes what searches find: cached results must not outlive it.
     knowledge_base = True
+    data_kind = "terms"
 
     class Meta:
         verbose_name = _("等同说法")
@@ -439,9 +440,10 @@ class EquivalentTerms(Versioned):
 
 
 class DataVersion(models.Model):
-    """A counter that every change to the knowledge base moves on. Cached results that
-    depend on the data (facet counts, list totals) put it in their cache keys, so no
-    cache ever outlives an edit, in any server process."""
+    """A counter that every change to one kind of knowledge-base record moves on (a scope
+    per kind: "knowledge:policies", "knowledge:industry"). Cached results put the numbers of
+    the kinds they read in their cache keys, so no cache outlives an edit, in any server
+    process, and an edit of a measure leaves what is computed from the figures alone."""
 
     scope = models.CharField(max_length=100, unique=True, default="knowledge")
     number = models.PositiveBigIntegerField(default=0)
@@ -454,16 +456,45 @@ class DataVersion(models.Model):
         return f"{self.scope}: {self.number}"
 
 
-SCOPE = "knowledge"
+SCOPE_PREFIX = "knowledge:"
+
+# Sent after a kind's version moved on, with the `kinds` (see core.caching).
+data_changed = Signal()
 
 
-def data_version() -> int:
-    return DataVersion.objects.filter(scope=SCOPE).values_list("number", flat=True).first() or 0
+def data_kind(model) -> str:
+    """The kind of record a model's rows are, for the data version: its app's label unless
+    the model names another (`data_kind`)."""
+    return getattr(model, "data_kind", None) or model._meta.app_label
 
 
-def bump_data_version() -> None:
-    if not DataVersion.objects.filter(scope=SCOPE).update(number=models.F("number") + 1):
-        DataVersion.objects.get_or_create(scope=SCOPE, defaults={"number": 1})
+@functools.cache
+def data_kinds() -> tuple[str, ...]:
+    """Every kind of knowledge-base record (computed once the apps are loaded)."""
+    models_ = apps.get_models(include_auto_created=True)
+    return tuple(sorted({data_kind(model) for model in models_ if is_knowledge(model)}))
+
+
+def data_versions() -> dict[str, int]:
+    """Each kind's version, in one query."""
+    kinds = data_kinds()
+    rows = DataVersion.objects.filter(scope__in=[SCOPE_PREFIX + kind for kind in kinds])
+    found = dict(rows.values_list("scope", "number"))
+    return {kind: found.get(SCOPE_PREFIX + kind, 0) for kind in kinds}
+
+
+def bump_data_version(*kinds: str) -> None:
+    """Move these kinds' versions on (all kinds when none is named)."""
+    kinds = kinds or data_kinds()
+    scopes = [SCOPE_PREFIX + kind for kind in kinds]
+    rows = DataVersion.objects.filter(scope__in=scopes)
+    if rows.update(number=models.F("number") + 1) < len(scopes):
+        # A kind's first change: create its row, then count up (a row that another process
+        # created meanwhile is counted up twice, which still changes the key).
+        for scope in scopes:
+            DataVersion.objects.get_or_create(scope=scope)
+        rows.update(number=models.F("number") + 1)
+    data_changed.send(sender=DataVersion, kinds=kinds)
 
 
 def knowledge_apps() -> list:
@@ -486,7 +517,7 @@ def knowledge_changed(sender, raw=False, action="post_", **kwargs):
     # Raw saves are fixture loads; the loading command moves the version on once at the end.
     # A many-to-many change moves it on once it is made (post_add, post_remove, post_clear).
     if not raw and action.startswith("post_") and is_knowledge(sender):
-        bump_data_version()
+        bump_data_version(data_kind(sender))
 
 
 # What the public 最近更新 page lists (core.changes): an app names its records in its

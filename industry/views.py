@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 from core import exports
 from core.caching import cached
 from core.facets import faceted_list, invalid_filter
+from core.models import data_kind
 from core.text import localized
 from industry.charts import charts_for
 from industry.derived import Analysis
@@ -42,6 +43,10 @@ class Checks:
     flagged_numbers: set[int]
 
 
+# The checks read only figures and their articles: an edit of a measure leaves them.
+FIGURES = [data_kind(Figure)]
+
+
 def all_checks() -> Checks:
     """The analysis of every figure, remembered until the data changes: it reads every
     figure, which a page should not do on every request as the knowledge base grows."""
@@ -50,17 +55,19 @@ def all_checks() -> Checks:
         analysis = Analysis(Figure.objects.published().with_context())
         return Checks(analysis.disagreements, analysis.agreements, analysis.flagged_numbers)
 
-    return cached(["industry-checks"], compute)
+    return cached(["industry-checks"], compute, kinds=FIGURES)
 
 
 def flagged_numbers() -> set[int]:
     """The figures a disagreement involves, cached on their own: a small set, where the
     whole analysis would cost its unpickling on every request of the figures table."""
-    return cached(["industry-flagged"], lambda: all_checks().flagged_numbers)
+    return cached(["industry-flagged"], lambda: all_checks().flagged_numbers, kinds=FIGURES)
 
 
 def disagreement_count() -> int:
-    return cached(["industry-disagreements"], lambda: len(all_checks().disagreements))
+    return cached(
+        ["industry-disagreements"], lambda: len(all_checks().disagreements), kinds=FIGURES
+    )
 
 
 def analyse_articles(figures) -> Analysis:

@@ -14,6 +14,7 @@ DJANGO_BEHIND_PROXY      how many proxies stand in front of the site, each appen
                          X-Forwarded-Proto). Default "0": the headers are not trusted.
 DJANGO_HSTS_SECONDS      HSTS max-age when HTTPS is on (default one year)
 KB_LOGIN_REQUIRED        "1": every page but login and /healthz needs a logged-in account
+KB_PAGE_CACHE_SECONDS    how long an anonymous page is kept whole at most (default 3600; 0: never)
 KB_STAFF_IDLE_TIMEOUT    seconds without a request before staff are logged out (default 7200)
 DJANGO_EMAIL_HOST        SMTP server; when set, password resets by mail are offered (also
                          DJANGO_EMAIL_PORT, _USER, _PASSWORD, _TLS, _FROM)
@@ -81,6 +82,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "core.middleware.private_when_login_required",  # after WhiteNoise: static files stay public
+    "core.middleware.page_cache",  # above the middleware that set cookies or Vary
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -150,6 +152,11 @@ if CACHE_URL := os.environ.get("DJANGO_CACHE_URL"):
             "KEY_PREFIX": os.environ.get("DJANGO_CACHE_PREFIX", "kb"),
         }
     }
+
+# Anonymous visitors' pages kept whole until the data changes (core.middleware.page_cache),
+# for this many seconds at most (0: not kept); never the paths below (regexes, no leading /).
+KB_PAGE_CACHE_SECONDS = int(os.environ.get("KB_PAGE_CACHE_SECONDS", 3600))
+KB_PAGE_CACHE_EXEMPT = [r"^healthz$", r"^admin/", r"^(en/)?accounts/"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET
 from core import changes, exports, find, outage
 from core.analysis import MAX_QUERY_LENGTH
 from core.caching import cached
-from core.models import Change
+from core.models import Change, data_kind
 from core.search import COUNT_CAP
 from kbsite import site_search
 from policies.models import Heading, Measure, Notice, Topic
@@ -31,7 +31,7 @@ def home(request: HttpRequest) -> HttpResponse:
         {
             "notices": Notice.objects.published()[:5],
             # Counting a large table reads all of it: once per change of the data.
-            "counts": cached(["home counts"], home_counts),
+            "counts": cached(["home counts"], home_counts, kinds=[data_kind(Measure)]),
             "topics": Topic.objects.all(),
         },
     )

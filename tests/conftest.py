@@ -6,6 +6,7 @@ django_db_setup). Tests that build their own small data start from an empty know
 import functools
 import io
 import os
+import secrets
 from graphlib import TopologicalSorter
 
 import pytest
@@ -43,11 +44,48 @@ hypothesis_settings.register_profile(
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "kbsite"))
 
 
+def _name_this_runs_keys() -> str | None:
+    """On Redis (DJANGO_CACHE_URL), a key prefix of this run's own, so that runs sharing a
+    Redis database (CI jobs side by side) neither see nor clear each other's keys."""
+    config = django_settings.CACHES["default"]
+    if not config["BACKEND"].endswith(".RedisCache"):
+        return None
+    config["KEY_PREFIX"] = f"{config.get('KEY_PREFIX') or 'kb'}-test-{secrets.token_hex(4)}"
+    return config["KEY_PREFIX"]
+
+
+REDIS_PREFIX = _name_this_runs_keys()
+
+
+def clear_this_runs_cache() -> None:
+    if REDIS_PREFIX is None:
+        cache.clear()
+        return
+    # Django's RedisCache.clear() empties the whole database, other runs' keys included.
+    client = cache._cache.get_client(write=True)
+    keys = list(client.scan_iter(match=f"{REDIS_PREFIX}:*", count=1000))
+    for start in range(0, len(keys), 1000):
+        client.delete(*keys[start : start + 1000])
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _redis_keys_removed():
+    yield
+    if REDIS_PREFIX is not None:
+        clear_this_runs_cache()
+
+
+@pytest.fixture
+def clear_cache():
+    """Empties the cache (this run's keys only, on Redis)."""
+    return clear_this_runs_cache
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     # Cache keys carry the data version, which every test's rollback winds back: a test
     # could otherwise meet what an earlier test cached under the same number.
-    cache.clear()
+    clear_this_runs_cache()
 
 
 @pytest.fixture(autouse=True)

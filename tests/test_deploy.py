@@ -293,3 +293,71 @@ def test_the_download_throttle_is_one_count_for_all_workers(tmp_path):
         client = redis.Redis.from_url("redis://127.0.0.1:6379/0")
         for key in client.scan_iter(f"{prefix}:*"):
             client.delete(key)
+
+
+@pytest.mark.parametrize("shared_cache", [False, True], ids=["memory-per-worker", "redis"])
+def test_an_edit_is_seen_at_once_by_every_worker(tmp_path, shared_cache):
+    """Three gunicorn workers that have each kept the page (in its own memory, or in one
+    Redis): after an edit saved by another process, every worker's next answer shows it, as
+    the data version they key pages on is read from the database on every request."""
+    import redis
+
+    redis_url = "redis://127.0.0.1:6379/0"
+    prefix = f"kb-test-{secrets.token_hex(4)}"
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "KB_", "GUNICORN_")) and k != "DATABASE_URL"
+    }
+    env |= {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "DJANGO_HTTPS": "0",
+        "WEB_CONCURRENCY": "3",
+        "GUNICORN_THREADS": "1",
+        "GUNICORN_LOG_LEVEL": "warning",
+    }
+    if shared_cache:
+        env |= {"DJANGO_CACHE_URL": redis_url, "DJANGO_CACHE_PREFIX": prefix}
+    manage = [sys.executable, "manage.py"]
+    commands = [["migrate", "--noinput"], ["seed"]]
+    if not static_files_are_collected():
+        commands.append(["collectstatic", "--noinput", "--verbosity", "0"])
+    for command in commands:
+        subprocess.run(manage + command, cwd=proxy.ROOT, env=env, check=True, capture_output=True)
+    port = free_port()
+    log = (tmp_path / "gunicorn.log").open("w")
+    app = proxy.gunicorn(f"127.0.0.1:{port}", env=env, output=log)
+    page = "/policies/notices/gxmd-2020-14/measures/8/"
+
+    def pages(count: int) -> list[str]:
+        found = []
+        for _ in range(count):  # fresh connections: the workers take turns accepting them
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            connection.request("GET", page)
+            response = connection.getresponse()
+            assert response.status == 200
+            found.append(response.read().decode())
+            connection.close()
+        return found
+
+    try:
+        proxy.wait_for_port("127.0.0.1", port, 60, app)
+        assert not any("跨进程改过的标题" in html for html in pages(12))
+        edit = (
+            "from policies.models import Measure; "
+            "m = Measure.objects.get(heading__notice__slug='gxmd-2020-14', number=8); "
+            "m.title = '跨进程改过的标题'; m.save()"
+        )
+        subprocess.run(
+            [*manage, "shell", "-c", edit], cwd=proxy.ROOT, env=env, check=True, capture_output=True
+        )
+        assert all("跨进程改过的标题" in html for html in pages(12))
+    finally:
+        proxy.stop_process(app)
+        log.close()
+        if shared_cache:
+            client = redis.Redis.from_url(redis_url)
+            for key in client.scan_iter(f"{prefix}:*"):
+                client.delete(key)

@@ -101,7 +101,7 @@ def test_home_lists_articles_products_and_companies(client, seed, django_assert_
 def test_article_pages_have_every_sentence_in_reading_order(
     client, seed, django_assert_max_num_queries, url
 ):
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):  # with the data versions (the page cache's key)
         response = client.get(url)
     html = response.content.decode()
     text = body_text(response)
@@ -175,7 +175,7 @@ def test_list_pages_query_count_does_not_grow_with_rows(
     with django_assert_max_num_queries(16):
         response = client.get(reverse("industry:figure-list"), {"page": 2})
     assert len(response.context["page"].object_list) == 44
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(8):  # with the data versions (the page cache's key)
         response = client.get(reverse("industry:company-list"))
     assert response.context["page"].paginator.count == 28
     assert len(response.context["page"].object_list) == 20
@@ -183,7 +183,7 @@ def test_list_pages_query_count_does_not_grow_with_rows(
         client.get(reverse("industry:home"))
     with django_assert_max_num_queries(4):
         client.get(reverse("industry:data-notes"))
-    with django_assert_max_num_queries(5):  # 4, and its last update (最后更新)
+    with django_assert_max_num_queries(6):  # 4, its last update, the data versions
         client.get(reverse("industry:product-detail", args=["crude-salt"]))
 
 
@@ -193,7 +193,7 @@ def test_figure_detail_shows_sentence_paragraph_and_derivations(
     figure = Figure.objects.get(
         product__slug="pvc", indicator__slug="capacity-net-added", value_text="120"
     )
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(4):  # with the data versions (the page cache's key)
         response = client.get(figure.get_absolute_url())
     assertContains(response, figure.sentence)
     assertContains(response, figure.paragraph.get_absolute_url())
@@ -266,7 +266,7 @@ def test_figure_detail_says_when_a_check_agrees(client, seed):
 def test_product_pages_show_figures_and_charts(
     client, seed, django_assert_max_num_queries, slug, count, charts
 ):
-    with django_assert_max_num_queries(5):  # 4, and its last update (最后更新)
+    with django_assert_max_num_queries(6):  # 4, its last update, the data versions
         response = client.get(reverse("industry:product-detail", args=[slug]))
     assert len(response.context["rows"]) == count
     assert [chart.slug for chart in response.context["charts"]] == charts
@@ -307,7 +307,7 @@ def test_pvc_charts_hold_the_articles_numbers(client, seed):
 
 
 def test_company_list_totals_by_kind(client, seed, django_assert_max_num_queries):
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(8):  # with the data versions (the page cache's key)
         response = client.get(reverse("industry:company-list"))
     totals = {(r.kind.slug, r.item, r.unit): r for r in response.context["totals"]}
     assert totals[("cash-donation", "", "万元")].total == 100

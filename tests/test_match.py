@@ -186,7 +186,7 @@ def test_the_form_alone_without_a_profile(client, seed):
     assertNotContains(response, "政策清单：")
 
 
-def test_the_url_reproduces_the_list_and_nothing_is_stored(client, seed):
+def test_the_url_reproduces_the_list_and_nothing_is_stored(client, seed, clear_cache):
     with CaptureQueriesContext(connection) as queries:
         first = client.get(MATCH, PROFILE)
     # Reads only (PostgreSQL reads a form's choices through a server-side cursor).
@@ -195,6 +195,7 @@ def test_the_url_reproduces_the_list_and_nothing_is_stored(client, seed):
     assert not first.cookies  # no session, no cookie
     share = first.context["share_url"]
     assert share == "http://testserver/policies/match/?" + first.wsgi_request.GET.urlencode()
+    clear_cache()  # made again from the URL, not answered as the kept page
     again = client.get(share)
     assert [
         numbers(again.context["result"].targeted),

@@ -256,11 +256,10 @@ def test_the_index_survives_table_rebuilds(seed):
     assert list(Figure.objects.matching("鹦鹉螺")) == [figure]
 
 
-def test_a_search_page_runs_a_handful_of_statements(client, seed):
+def test_a_search_page_runs_a_handful_of_statements(client, seed, clear_cache):
     """One statement ranks the matches of every kind (planned with sequential scans off on
     PostgreSQL, by a SET LOCAL that ends with its transaction), then one per kind with hits
     reads its records; asked again before the data changes, the ranking is remembered."""
-    from django.core.cache import cache
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -270,7 +269,7 @@ def test_a_search_page_runs_a_handful_of_statements(client, seed):
         return [q["sql"] for q in captured.captured_queries]
 
     client.get("/search/?q=烧碱")  # the session, the list of other names
-    cache.clear()
+    clear_cache()
     first = statements()
     assert len(first) <= 9, first
     assert not [sql for sql in first if "RESET" in sql or sql.startswith("SET enable")]
