@@ -100,7 +100,8 @@ def test_notice_page_marks_editorial_titles(client, seed):
 
 
 def test_measure_detail(client, seed, django_assert_max_num_queries):
-    with django_assert_max_num_queries(9):  # with the data versions (the page cache's key)
+    # With the data versions (the page cache's key) and the notice's issuers (the citation).
+    with django_assert_max_num_queries(10):
         response = client.get(measure_url(8))
     measure = Measure.objects.get(number=8)
     text = page_text(response)
