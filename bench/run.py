@@ -62,6 +62,9 @@ def environment(url: str) -> dict:
         "DJANGO_SECRET_KEY": "benchmark-only-key-" + "x7Qm" * 10,
         "DJANGO_HTTPS": "0",
         "DJANGO_ALLOWED_HOSTS": "localhost",
+        # The whole-page cache would answer every repeated request from memory (under a
+        # millisecond, one query): measure what the pages themselves cost.
+        "KB_PAGE_CACHE_SECONDS": os.environ.get("KB_PAGE_CACHE_SECONDS", "0"),
     }
 
 

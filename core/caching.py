@@ -185,6 +185,10 @@ def shareable(request: HttpRequest, response: HttpResponse) -> bool:
         return False
     if response.cookies or served_stale():
         return False
+    if request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):
+        # The page holds a CSRF token made from this visitor's cookie: given to others, it
+        # would hand them a token that passes for this visitor.
+        return False
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         return False

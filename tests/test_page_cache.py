@@ -403,3 +403,17 @@ def test_a_page_made_with_a_previous_value_is_not_kept(client, seed):
 def test_a_host_not_allowed_is_a_400_before_and_after_a_page_is_kept(client, seed):
     client.get(MEASURE)
     assert client.get(MEASURE, headers={"Host": "evil.example"}).status_code == 400
+
+
+def test_a_page_holding_a_visitors_csrf_token_is_never_kept():
+    """A form's CSRF token is made from the visitor's cookie. Django sets the cookie again
+    on such an answer today (which alone keeps it out of the cache), but a page whose token
+    came without a new cookie must not be kept either: it would hand the next visitor a
+    token that passes for this one."""
+    from django.middleware.csrf import get_token
+
+    request = RequestFactory().get("/policies/measures/")
+    request.user = AnonymousUser()
+    assert caching.shareable(request, HttpResponse("page"))
+    get_token(request)
+    assert not caching.shareable(request, HttpResponse("page with a token"))
