@@ -13,7 +13,7 @@ from django.core.cache import cache
 from django.core.signals import request_finished, request_started
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.cache import patch_cache_control
 from django.utils.http import http_date, quote_etag
 
@@ -163,6 +163,9 @@ def page_key(request: HttpRequest) -> str | None:
         request.get_host(),
         language,
         request.get_full_path(),
+        # Pages say what day it is (a citation's day cited, a 政策清单's date): kept for a
+        # day at most, or a page kept before midnight would cite yesterday.
+        timezone.localdate().isoformat(),
     ]
     return "kb:page:" + hashlib.sha256(_dumps(parts).encode()).hexdigest()
 

@@ -28,7 +28,7 @@ from urllib.parse import quote
 
 import xlsxwriter
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -220,11 +220,12 @@ def throttled(request: HttpRequest) -> int:
     now = clock()
     window = int(now // 60)
     key = f"exports:{client_address(request)}:{window}"
-    cache.add(key, 0, timeout=60)
+    counters = caches["counters"]  # never evicted by pages and counts (see settings.CACHES)
+    counters.add(key, 0, timeout=60)
     try:
-        count = cache.incr(key)
+        count = counters.incr(key)
     except ValueError:  # expired between add and incr: a new window
-        cache.add(key, 1, timeout=60)
+        counters.add(key, 1, timeout=60)
         count = 1
     if count <= settings.KB_EXPORTS_PER_MINUTE:
         return 0

@@ -7,7 +7,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from core import exports
 from core.caching import cached
@@ -88,7 +88,7 @@ def shown_to(request: HttpRequest, article: Article | None, response_for) -> Htt
     return response
 
 
-@require_GET
+@require_safe
 def industry_home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
@@ -113,7 +113,7 @@ def industry_home(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
     paragraphs = Paragraph.objects.order_by("position").prefetch_related(
         Prefetch("figures", queryset=Figure.objects.only("number", "paragraph"))
@@ -144,7 +144,7 @@ def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 def figure_list(request: HttpRequest) -> HttpResponse:
     f = FigureFilter(
         request.GET, queryset=Figure.objects.published().for_table().in_reading_order()
@@ -210,7 +210,7 @@ def key_figure_tables(figures, flagged: set[int]) -> list[ProductTable]:
     return tables
 
 
-@require_GET
+@require_safe
 def key_figures(request: HttpRequest) -> HttpResponse:
     """Every figure by product, indicator and year, one value a cell, each linked to its
     sentence and flagged where the article disagrees with itself: the index of figures."""
@@ -222,7 +222,7 @@ def key_figures(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 def figure_detail(request: HttpRequest, number: int) -> HttpResponse:
     figure = get_object_or_404(Figure.objects.with_context(), number=number)
     analysis = analyse_articles([figure])
@@ -266,7 +266,7 @@ def paragraph_basis(figure: Figure, figures) -> Figure | None:
     )
 
 
-@require_GET
+@require_safe
 def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
     product = get_object_or_404(
         Product.objects.select_related("parent").prefetch_related("variants"), slug=slug
@@ -297,7 +297,7 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 def company_list(request: HttpRequest) -> HttpResponse:
     companies = (
         Company.objects.published()
@@ -316,7 +316,7 @@ def public_actions():
     return Action.objects.published().with_context()
 
 
-@require_GET
+@require_safe
 def company_detail(request: HttpRequest, slug: str) -> HttpResponse:
     company = get_object_or_404(
         Company.objects.with_story().prefetch_related(
@@ -332,7 +332,7 @@ def company_detail(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 def data_notes(request: HttpRequest) -> HttpResponse:
     checks = all_checks()
     involved = {n for d in [*checks.disagreements, *checks.agreements] for n in d.numbers}
@@ -428,7 +428,7 @@ FIGURE_LABELS = {
 }
 
 
-@require_GET
+@require_safe
 def figure_export(request: HttpRequest, fmt: str) -> HttpResponse:
     """The figures table as CSV, XLSX or JSON: every row of the current filter and sort."""
     f = FigureFilter(
@@ -505,7 +505,7 @@ ACTION_LABELS = {
 }
 
 
-@require_GET
+@require_safe
 def action_export(request: HttpRequest, fmt: str) -> HttpResponse:
     """Every company's actions as CSV, XLSX or JSON, in the list's order."""
     actions = (

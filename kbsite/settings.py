@@ -144,13 +144,22 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 # Production: a cache shared by every worker and app server (Redis), so that the download
 # throttle and the cached counts are one for the site, not one per process. Without it,
 # Django's per-process memory cache (a newcomer's `make run`, the tests).
+# The download throttle's counters live in a cache of their own ("counters"), which nothing
+# else writes: kept pages and counts, one entry per query string anyone may invent, would
+# otherwise push them out of a full memory cache and so reset every client's count.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "kb"},
+    "counters": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "kb-counters",
+    },
+}
 if CACHE_URL := os.environ.get("DJANGO_CACHE_URL"):
+    _redis = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+    _prefix = os.environ.get("DJANGO_CACHE_PREFIX", "kb")
     CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": CACHE_URL,
-            "KEY_PREFIX": os.environ.get("DJANGO_CACHE_PREFIX", "kb"),
-        }
+        "default": {**_redis, "KEY_PREFIX": _prefix},
+        "counters": {**_redis, "KEY_PREFIX": f"{_prefix}-counters"},
     }
 
 # Anonymous visitors' pages kept whole until the data changes (core.middleware.page_cache),

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.log import log_response
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from core import changes, exports, find, outage
 from core.analysis import MAX_QUERY_LENGTH
@@ -23,7 +23,7 @@ from kbsite import site_search
 from policies.models import Heading, Measure, Notice, Topic
 
 
-@require_GET
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
@@ -48,7 +48,7 @@ def home_counts() -> dict[str, int]:
 
 @login_not_required
 @never_cache
-@require_GET
+@require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
     try:
         with connection.cursor() as cursor:
@@ -89,7 +89,7 @@ class SearchForm(forms.Form):
     )
 
 
-@require_GET
+@require_safe
 def site_search_view(request: HttpRequest) -> HttpResponse:
     form = SearchForm(request.GET)
     if not form.is_valid():
@@ -135,7 +135,7 @@ def parse_page(raw: str | None, *, last: int) -> int:
     return min(max(number, 1), last)
 
 
-@require_GET
+@require_safe
 def site_search_export(request: HttpRequest, fmt: str) -> HttpResponse:
     form = SearchForm(request.GET)
     if not form.is_valid():
@@ -158,7 +158,7 @@ def site_search_export(request: HttpRequest, fmt: str) -> HttpResponse:
 CHANGES_PER_PAGE = 50
 
 
-@require_GET
+@require_safe
 def changes_view(request: HttpRequest) -> HttpResponse:
     """最近更新: the public changes, newest first. Staff also see who made each and why."""
     staff = request.user.is_staff
@@ -178,7 +178,7 @@ def changes_view(request: HttpRequest) -> HttpResponse:
 
 
 @login_not_required
-@require_GET
+@require_safe
 def robots_txt(request: HttpRequest) -> HttpResponse:
     sitemap = request.build_absolute_uri(reverse("sitemap"))
     lines = ["User-agent: *", "Disallow: /admin/", "Disallow: /accounts/", f"Sitemap: {sitemap}"]
@@ -186,7 +186,7 @@ def robots_txt(request: HttpRequest) -> HttpResponse:
 
 
 @login_not_required
-@require_GET
+@require_safe
 def favicon(request: HttpRequest) -> HttpResponse:
     """Browsers ask for /favicon.ico whatever the page links to: the SVG icon. Not a
     permanent redirect: its target is a hashed name that the next icon replaces."""

@@ -4,7 +4,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from core import exports
 from core.facets import faceted_list, invalid_filter, without_empty_parameters
@@ -40,7 +40,7 @@ def shown_to(request: HttpRequest, notice: Notice, response_for) -> HttpResponse
     return response
 
 
-@require_GET
+@require_safe
 def notice_list(request: HttpRequest) -> HttpResponse:
     # Ordered explicitly: the measure count it is annotated with drops Meta.ordering.
     notices = Notice.objects.published().order_by(*Notice._meta.ordering)
@@ -48,7 +48,7 @@ def notice_list(request: HttpRequest) -> HttpResponse:
     return faceted_list(request, f, "policies/notice_list.html", per_page=NOTICES_PER_PAGE)
 
 
-@require_GET
+@require_safe
 def notice_detail(request: HttpRequest, slug: str) -> HttpResponse:
     notice = get_object_or_404(
         Notice.objects.select_related("validity_changed_by").prefetch_related(
@@ -69,7 +69,7 @@ def notice_detail(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 def measure_list(request: HttpRequest) -> HttpResponse:
     f = MeasureFilter(request.GET, queryset=public_measures().in_reading_order())
     return faceted_list(
@@ -103,7 +103,7 @@ def assignments_with_terms() -> list[Prefetch]:
     ]
 
 
-@require_GET
+@require_safe
 def measure_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     measure = get_object_or_404(
         Measure.objects.with_context()
@@ -199,7 +199,7 @@ def classifications(ids: list[int]) -> dict[int, list[dict]]:
     return found
 
 
-@require_GET
+@require_safe
 def measure_export(request: HttpRequest, fmt: str) -> HttpResponse:
     """The measure list as CSV, XLSX or JSON: every row of the current filter, streamed."""
     f = MeasureFilter(request.GET, queryset=public_measures().in_reading_order())
@@ -239,7 +239,7 @@ def measure_export(request: HttpRequest, fmt: str) -> HttpResponse:
 MATCH_TEMPLATE = "policies/match.html"
 
 
-@require_GET
+@require_safe
 def measure_match(request: HttpRequest) -> HttpResponse:
     if redirect := without_empty_parameters(request):
         return redirect
@@ -315,7 +315,7 @@ def gaps(fit: matching.Fit) -> list[str]:
     return found
 
 
-@require_GET
+@require_safe
 def measure_match_export(request: HttpRequest, fmt: str) -> HttpResponse:
     """The 政策清单 as CSV, XLSX or JSON: every measure that fits, best first."""
     form = MatchForm(request.GET)

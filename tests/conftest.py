@@ -11,7 +11,7 @@ from graphlib import TopologicalSorter
 
 import pytest
 from django.conf import settings as django_settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.core.management import call_command
 from django.db import DEFAULT_DB_ALIAS, connection
 from django.test.utils import setup_databases, teardown_databases
@@ -51,6 +51,7 @@ def _name_this_runs_keys() -> str | None:
     if not config["BACKEND"].endswith(".RedisCache"):
         return None
     config["KEY_PREFIX"] = f"{config.get('KEY_PREFIX') or 'kb'}-test-{secrets.token_hex(4)}"
+    django_settings.CACHES["counters"]["KEY_PREFIX"] = f"{config['KEY_PREFIX']}-counters"
     return config["KEY_PREFIX"]
 
 
@@ -60,12 +61,14 @@ REDIS_PREFIX = _name_this_runs_keys()
 def clear_this_runs_cache() -> None:
     if REDIS_PREFIX is None:
         cache.clear()
+        caches["counters"].clear()
         return
     # Django's RedisCache.clear() empties the whole database, other runs' keys included.
     client = cache._cache.get_client(write=True)
-    keys = list(client.scan_iter(match=f"{REDIS_PREFIX}:*", count=1000))
-    for start in range(0, len(keys), 1000):
-        client.delete(*keys[start : start + 1000])
+    for prefix in (REDIS_PREFIX, f"{REDIS_PREFIX}-counters"):
+        keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+        for start in range(0, len(keys), 1000):
+            client.delete(*keys[start : start + 1000])
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -330,6 +330,24 @@ def test_a_download_within_the_limit_is_not_marked_truncated(client, seed, setti
     ].startswith("本文件")
 
 
+def test_no_flood_of_other_cache_entries_resets_the_download_throttle(
+    client, seed, settings, monkeypatch
+):
+    """Kept pages and counts take one cache entry per query string anyone may invent; the
+    memory cache drops entries when full. The throttle's counts must not go with them."""
+    from django.core.cache import cache
+
+    import core.exports
+
+    settings.KB_EXPORTS_PER_MINUTE = 2
+    monkeypatch.setattr(core.exports, "clock", lambda: 1_000_000 * 60 + 20.0)
+    url = reverse("industry:action-export-csv")
+    assert [client.get(url).status_code for _ in range(3)] == [200, 200, 429]
+    for n in range(1_000):  # what 1,000 pages with made-up query strings would leave
+        cache.set(f"flood:{n}", "page")
+    assert client.get(url).status_code == 429
+
+
 def test_downloads_are_throttled_per_client(client, admin_client, seed, settings, monkeypatch):
     import core.exports
 

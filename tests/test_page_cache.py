@@ -417,3 +417,25 @@ def test_a_page_holding_a_visitors_csrf_token_is_never_kept():
     assert caching.shareable(request, HttpResponse("page"))
     get_token(request)
     assert not caching.shareable(request, HttpResponse("page with a token"))
+
+
+def test_a_page_kept_yesterday_is_not_given_today(client, seed, monkeypatch):
+    """A measure's citation says the day it was cited: a page kept before midnight must not
+    cite yesterday after it."""
+    import datetime
+
+    from django.utils import timezone
+
+    url = Measure.objects.get(number=8).get_absolute_url()
+    assert rendered(client.get(url)) and not rendered(client.get(url))  # kept
+    monkeypatch.setattr(timezone, "localdate", lambda *args: datetime.date(2031, 1, 2))
+    response = client.get(url)
+    assert rendered(response)
+    assert "[2031-01-02]" in response.content.decode()
+
+
+@pytest.mark.parametrize("url", ["/", "/robots.txt", "/policies/", "/changes/"])
+def test_head_is_answered_as_get_whether_or_not_the_page_is_kept(client, seed, url):
+    assert client.head(url).status_code == 200  # not kept yet: the view answers
+    client.get(url)
+    assert client.head(url).status_code == 200  # kept

@@ -173,9 +173,12 @@ def test_keyboard_only_search_and_filter(page):
     page.keyboard.press("Enter")
     expect(page.locator("main")).to_be_focused()
 
-    # From the main content, the next stop is the first breadcrumb, then the filters.
+    # From the main content, the next stop is the first breadcrumb, then the link to
+    # 政策匹配, then the filters.
     page.keyboard.press("Tab")
     expect(page.get_by_role("link", name="首页")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name=re.compile("^政策匹配："))).to_be_focused()
     page.keyboard.press("Tab")
     summary = page.locator(".filters > summary")
     expect(summary).to_be_focused()
