@@ -20,6 +20,10 @@ max_requests_jitter = 500
 # gunicorn on the machine (two app servers, the tests, the load script) would take it over
 # from the last, and `gunicornc` could stop the wrong one. Signals manage the server instead.
 control_socket_disable = True
+# The scheme only from the one header nginx sets (deploy/), which it overwrites: gunicorn
+# would otherwise also believe X-Forwarded-Ssl and X-Forwarded-Protocol from any loopback
+# client, and Django would take a plain request for a secure one.
+secure_scheme_headers = {"X-FORWARDED-PROTO": "https"}
 accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")

@@ -162,6 +162,16 @@ def test_the_proxy_tells_django_the_scheme_and_a_client_cannot_forge_it(servers)
     assert "max-age=" in response.getheader("Strict-Transport-Security")
 
 
+def test_gunicorn_believes_no_other_scheme_header(servers):
+    """Only X-Forwarded-Proto, which nginx overwrites, may say a request came over HTTPS:
+    a client on the machine that reaches gunicorn itself cannot pass a plain request off as
+    a secure one with the other headers gunicorn knows."""
+    for forged in ({"X-Forwarded-Ssl": "on"}, {"X-Forwarded-Protocol": "ssl"}):
+        response = request(servers["gunicorn"], "/healthz", headers=forged)
+        assert response.status == 200, forged
+        assert "Strict-Transport-Security" not in response.headers, forged
+
+
 class Recorder(BaseHTTPRequestHandler):
     """An upstream that records the headers it gets; /broken starts a chunked answer and
     breaks it off, as the site does when it loses the database in the middle of an export."""
@@ -196,7 +206,14 @@ def test_the_proxy_replaces_the_clients_forwarding_headers(servers):
         servers["tmp"], "recorder", [f"127.0.0.1:{upstream.server_address[1]}"]
     )
     try:
-        forged = {"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"}
+        forged = {
+            "X-Forwarded-For": "203.0.113.9",
+            "X-Forwarded-Proto": "https",
+            "X-Forwarded-Ssl": "on",
+            "X-Forwarded-Protocol": "ssl",
+            "X-Forwarded-Host": "evil.example",
+            "X-Forwarded-Port": "443",
+        }
         response = request(port, "/anything", headers={**forged, "Forwarded": "for=203.0.113.9"})
         # A download the upstream breaks off stays broken off for the client.
         with pytest.raises(http.client.IncompleteRead):
@@ -211,6 +228,8 @@ def test_the_proxy_replaces_the_clients_forwarding_headers(servers):
     assert seen["X-Forwarded-Proto"] == "http"
     assert seen["Host"] == "127.0.0.1"
     assert "Forwarded" not in seen
+    for name in ("X-Forwarded-Ssl", "X-Forwarded-Protocol", "X-Forwarded-Host", "X-Forwarded-Port"):
+        assert name not in seen, name
     assert seen["Connection"] == "close"  # a fresh connection for each request
 
 
