@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from django.db.models import Prefetch, prefetch_related_objects
+from django.db.models import prefetch_related_objects
 
 from policies.models import (
     Measure,
@@ -33,6 +33,7 @@ from policies.models import (
     Region,
     TargetGroup,
     Topic,
+    assignments_with_terms,
 )
 
 # How many measures each part of the page shows (the downloads hold all of them).
@@ -134,16 +135,6 @@ class Match:
         return self.targeted.total + self.general.total + (self.other.total if self.other else 0)
 
 
-def assignments() -> list[Prefetch]:
-    return [
-        Prefetch(
-            f"{through.term_field}_assignments",
-            queryset=through.objects.select_related(through.term_field),
-        )
-        for through in (MeasureTopic, MeasureTargetGroup, MeasureRegion)
-    ]
-
-
 def annotated(measures, profile: Profile):
     return measures.matched(
         groups=profile.groups,
@@ -184,7 +175,7 @@ def match(measures, profile: Profile) -> Match:
     querysets = parts(measures, profile)
     found = {name: part(qs) if qs is not None else None for name, qs in querysets.items()}
     shown = [m for p in found.values() if p for m in p.fits]
-    prefetch_related_objects(shown, *assignments())
+    prefetch_related_objects(shown, *assignments_with_terms())
     for p in found.values():
         if p:
             p.fits = [fit(m, profile) for m in p.fits]
@@ -210,7 +201,7 @@ def fitting(measures, profile: Profile, chunk: int) -> Iterator[tuple[str, Fit]]
 
 
 def explained(name: str, batch: list[Measure], profile: Profile) -> Iterator[tuple[str, Fit]]:
-    prefetch_related_objects(batch, *assignments())
+    prefetch_related_objects(batch, *assignments_with_terms())
     for measure in batch:
         yield name, fit(measure, profile)
 

@@ -757,6 +757,21 @@ class MeasureRegion(Assignment):
     Meta = assignment_meta("region", "措施的点名地区", "policies_measure_regions")
 
 
+# A measure's classifications, each with its evidence.
+ASSIGNMENTS = (MeasureTopic, MeasureTargetGroup, MeasureRegion)
+
+
+def assignments_with_terms() -> list[models.Prefetch]:
+    """Prefetches of a measure's classifications with their evidence, a query for each kind."""
+    return [
+        models.Prefetch(
+            f"{through.term_field}_assignments",
+            queryset=through.objects.select_related(through.term_field),
+        )
+        for through in ASSIGNMENTS
+    ]
+
+
 @receiver(pre_save, sender=Notice)
 def remember_stored_status(sender, instance, **kwargs):
     instance._stored_status = (

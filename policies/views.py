@@ -13,19 +13,16 @@ from policies import matching
 from policies.filters import MeasureFilter, NoticeFilter
 from policies.forms import MatchForm
 from policies.models import (
+    ASSIGNMENTS,
     Heading,
     Measure,
-    MeasureRegion,
-    MeasureTargetGroup,
-    MeasureTopic,
     Notice,
     SizeClass,
+    assignments_with_terms,
 )
 
 MEASURES_PER_PAGE = 20
 NOTICES_PER_PAGE = 20
-# A measure's classifications, each with its evidence.
-ASSIGNMENTS = (MeasureTopic, MeasureTargetGroup, MeasureRegion)
 
 
 def shown_to(request: HttpRequest, notice: Notice, response_for) -> HttpResponse:
@@ -90,17 +87,6 @@ def related_actions() -> Prefetch:
     actions to measures; reached through the relation, so this app need not import it."""
     actions = Measure._meta.get_field("industry_actions").related_model.objects
     return Prefetch("industry_actions", queryset=actions.published().with_company())
-
-
-def assignments_with_terms() -> list[Prefetch]:
-    """A measure's classifications with their evidence, a query for each kind."""
-    return [
-        Prefetch(
-            f"{through.term_field}_assignments",
-            queryset=through.objects.select_related(through.term_field),
-        )
-        for through in ASSIGNMENTS
-    ]
 
 
 @require_safe

@@ -255,13 +255,14 @@ def test_nginx_refuses_an_oversized_body_without_bothering_gunicorn(servers):
         assert sock.recv(100).startswith(b"HTTP/1.1 413")
 
 
-def test_the_download_throttle_is_one_count_for_all_workers(tmp_path):
-    """Three gunicorn workers sharing DJANGO_CACHE_URL's Redis: one client gets
-    KB_EXPORTS_PER_MINUTE downloads a minute in all, not that many per worker (with the
-    per-process memory cache, each worker counted its own)."""
-    import redis
+REDIS_URL = "redis://127.0.0.1:6379/0"
+MANAGE = [sys.executable, "manage.py"]
 
-    prefix = f"kb-test-{secrets.token_hex(4)}"
+
+def seeded_workers(tmp_path, **settings):
+    """gunicorn with three one-thread workers over a seeded SQLite knowledge base in
+    tmp_path, with these settings and none of the caller's (DJANGO_*, KB_*, GUNICORN_*):
+    (its environment, port, process, log file)."""
     env = {
         k: v
         for k, v in os.environ.items()
@@ -272,22 +273,42 @@ def test_the_download_throttle_is_one_count_for_all_workers(tmp_path):
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "DJANGO_HTTPS": "0",
-        "DJANGO_CACHE_URL": "redis://127.0.0.1:6379/0",
-        "DJANGO_CACHE_PREFIX": prefix,
-        "KB_EXPORTS_PER_MINUTE": "2",
         "WEB_CONCURRENCY": "3",
         "GUNICORN_THREADS": "1",
         "GUNICORN_LOG_LEVEL": "warning",
+        **settings,
     }
-    manage = [sys.executable, "manage.py"]
     commands = [["migrate", "--noinput"], ["seed"]]
     if not static_files_are_collected():  # as `make serve` does: the pages need the manifest
         commands.append(["collectstatic", "--noinput", "--verbosity", "0"])
     for command in commands:
-        subprocess.run(manage + command, cwd=proxy.ROOT, env=env, check=True, capture_output=True)
+        subprocess.run(MANAGE + command, cwd=proxy.ROOT, env=env, check=True, capture_output=True)
     port = free_port()
     log = (tmp_path / "gunicorn.log").open("w")
-    app = proxy.gunicorn(f"127.0.0.1:{port}", env=env, output=log)
+    return env, port, proxy.gunicorn(f"127.0.0.1:{port}", env=env, output=log), log
+
+
+def forget_redis_keys(prefix: str) -> None:
+    """Delete a test's keys (the cache's and the counters') from REDIS_URL."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    for pattern in (f"{prefix}:*", f"{prefix}-counters:*"):
+        for key in client.scan_iter(pattern):
+            client.delete(key)
+
+
+def test_the_download_throttle_is_one_count_for_all_workers(tmp_path):
+    """Three gunicorn workers sharing DJANGO_CACHE_URL's Redis: one client gets
+    KB_EXPORTS_PER_MINUTE downloads a minute in all, not that many per worker (with the
+    per-process memory cache, each worker counted its own)."""
+    prefix = f"kb-test-{secrets.token_hex(4)}"
+    _env, port, app, log = seeded_workers(
+        tmp_path,
+        DJANGO_CACHE_URL=REDIS_URL,
+        DJANGO_CACHE_PREFIX=prefix,
+        KB_EXPORTS_PER_MINUTE="2",
+    )
     try:
         proxy.wait_for_port("127.0.0.1", port, 60, app)
         statuses = []
@@ -309,9 +330,7 @@ def test_the_download_throttle_is_one_count_for_all_workers(tmp_path):
     finally:
         proxy.stop_process(app)
         log.close()
-        client = redis.Redis.from_url("redis://127.0.0.1:6379/0")
-        for key in client.scan_iter(f"{prefix}:*"):
-            client.delete(key)
+        forget_redis_keys(prefix)
 
 
 @pytest.mark.parametrize("shared_cache", [False, True], ids=["memory-per-worker", "redis"])
@@ -319,35 +338,9 @@ def test_an_edit_is_seen_at_once_by_every_worker(tmp_path, shared_cache):
     """Three gunicorn workers that have each kept the page (in its own memory, or in one
     Redis): after an edit saved by another process, every worker's next answer shows it, as
     the data version they key pages on is read from the database on every request."""
-    import redis
-
-    redis_url = "redis://127.0.0.1:6379/0"
     prefix = f"kb-test-{secrets.token_hex(4)}"
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("DJANGO_", "KB_", "GUNICORN_")) and k != "DATABASE_URL"
-    }
-    env |= {
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-        "DJANGO_HTTPS": "0",
-        "WEB_CONCURRENCY": "3",
-        "GUNICORN_THREADS": "1",
-        "GUNICORN_LOG_LEVEL": "warning",
-    }
-    if shared_cache:
-        env |= {"DJANGO_CACHE_URL": redis_url, "DJANGO_CACHE_PREFIX": prefix}
-    manage = [sys.executable, "manage.py"]
-    commands = [["migrate", "--noinput"], ["seed"]]
-    if not static_files_are_collected():
-        commands.append(["collectstatic", "--noinput", "--verbosity", "0"])
-    for command in commands:
-        subprocess.run(manage + command, cwd=proxy.ROOT, env=env, check=True, capture_output=True)
-    port = free_port()
-    log = (tmp_path / "gunicorn.log").open("w")
-    app = proxy.gunicorn(f"127.0.0.1:{port}", env=env, output=log)
+    cache = {"DJANGO_CACHE_URL": REDIS_URL, "DJANGO_CACHE_PREFIX": prefix} if shared_cache else {}
+    env, port, app, log = seeded_workers(tmp_path, **cache)
     page = "/policies/notices/gxmd-2020-14/measures/8/"
 
     def pages(count: int) -> list[str]:
@@ -370,13 +363,11 @@ def test_an_edit_is_seen_at_once_by_every_worker(tmp_path, shared_cache):
             "m.title = '跨进程改过的标题'; m.save()"
         )
         subprocess.run(
-            [*manage, "shell", "-c", edit], cwd=proxy.ROOT, env=env, check=True, capture_output=True
+            [*MANAGE, "shell", "-c", edit], cwd=proxy.ROOT, env=env, check=True, capture_output=True
         )
         assert all("跨进程改过的标题" in html for html in pages(12))
     finally:
         proxy.stop_process(app)
         log.close()
         if shared_cache:
-            client = redis.Redis.from_url(redis_url)
-            for key in client.scan_iter(f"{prefix}:*"):
-                client.delete(key)
+            forget_redis_keys(prefix)
