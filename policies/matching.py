@@ -41,8 +41,9 @@ from policies.models import (
     assignments_with_terms,
 )
 
-# How many measures each part of the page shows (the downloads hold all of them).
-SHOWN = 100
+# How many measures each part of the page shows, as a list page shows 20 (the page says
+# how many more there are; the downloads hold all of them).
+SHOWN = 20
 
 
 @dataclass(frozen=True)
