@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import cache
 from django.core.signals import request_finished, request_started
+from django.db import connections
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
@@ -74,7 +75,9 @@ def cached(
 
     After an edit, one process computes the new value while the others serve the value
     before the edit (their page is then not kept) or, when there is none, wait for it
-    (no stampede: ten requests right after an edit compute once)."""
+    (no stampede: ten requests right after an edit compute once). With
+    settings.KB_RECOMPUTE_IN_BACKGROUND the one that computes does not wait either, beyond
+    BACKGROUND_WAIT_SECONDS: it too serves the previous value while a thread computes."""
     key = cache_key(parts, kinds)
     value = cache.get(key)
     if value is not None:
@@ -95,14 +98,48 @@ def cached(
             return value
         if time.monotonic() > deadline:
             return compute()  # it takes too long: this request will not wait longer
-    try:
-        value = cache.get(key)  # computed between our first look and taking the lock
-        if value is None:
-            value = compute()
-            cache.set_many({key: value, latest: key}, timeout)
-        return value
-    finally:
+    value = cache.get(key)  # computed between our first look and taking the lock
+    if value is not None:
         cache.delete(lock)
+        return value
+    previous_key = cache.get(latest)
+    previous = cache.get(previous_key) if previous_key is not None else None
+    if previous is None or not settings.KB_RECOMPUTE_IN_BACKGROUND:
+        try:
+            return _compute_and_keep(compute, key, latest, timeout)
+        finally:
+            cache.delete(lock)
+    # After an edit, with the value from before it at hand: computed in a thread, which
+    # this request waits for a moment (a small knowledge base's value is fresh at once);
+    # then it is served the previous value, and the thread keeps the new one for the next.
+    done: list = []
+    language = translation.get_language()
+
+    def recompute():
+        try:
+            with translation.override(language):
+                done.append(_compute_and_keep(compute, key, latest, timeout))
+        except Exception as error:
+            done.append(error)
+        finally:
+            cache.delete(lock)
+            connections.close_all()  # this thread's own connections
+
+    thread = threading.Thread(target=recompute, name="kb-recompute", daemon=True)
+    thread.start()
+    thread.join(BACKGROUND_WAIT_SECONDS)
+    if done:
+        if isinstance(done[0], Exception):
+            raise done[0]
+        return done[0]
+    _request.served_stale = True
+    return previous
+
+
+def _compute_and_keep(compute: Callable[[], Any], key: str, latest: str, timeout: int) -> Any:
+    value = compute()
+    cache.set_many({key: value, latest: key}, timeout)
+    return value
 
 
 # A computation holds its lock this long at most (should its process die, another then
@@ -110,6 +147,9 @@ def cached(
 LOCK_SECONDS = 60
 WAIT_SECONDS = 10
 POLL_SECONDS = 0.05
+# How long a request waits for a value being computed in the background, having the previous
+# value to serve (settings.KB_RECOMPUTE_IN_BACKGROUND).
+BACKGROUND_WAIT_SECONDS = 0.1
 
 
 def served_stale() -> bool:

@@ -106,6 +106,9 @@ def _test_settings(settings):
     # Tests download far more often than a visitor may (hypothesis runs an export per
     # example): unthrottled here; test_exports checks the throttle with its own setting.
     settings.KB_EXPORTS_PER_MINUTE = 0
+    # A thread would compute outside the test's transaction, with no sight of its data: the
+    # request computes (test_page_cache checks the threads with its own setting).
+    settings.KB_RECOMPUTE_IN_BACKGROUND = False
     # Tests render templates without running collectstatic first.
     settings.STORAGES = {
         **settings.STORAGES,

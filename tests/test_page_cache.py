@@ -369,6 +369,47 @@ def test_after_an_edit_the_others_serve_the_previous_value(db, versions):
     assert caching.cached(["stampede"], slow_counted(computed), kinds=["industry"]) == "after"
 
 
+def test_after_an_edit_a_thread_computes_and_nobody_waits(db, versions, settings):
+    """With the previous value at hand, even the caller that takes on the computation gets
+    the previous value at once; a thread computes the new one, once, for the next callers."""
+    settings.KB_RECOMPUTE_IN_BACKGROUND = True
+    computed = []
+    caching.cached(["stampede"], slow_counted(computed, "before"), kinds=["industry"])
+    versions["industry"] += 1  # an edit
+    started = time.monotonic()
+    results = at_once(
+        lambda: caching.cached(["stampede"], slow_counted(computed, "after"), kinds=["industry"])
+    )
+    assert results == ["before"] * 10
+    assert time.monotonic() - started < 0.25  # nobody waited for the 0.3 s computation
+    for thread in threading.enumerate():
+        if thread.name == "kb-recompute":
+            thread.join(5)
+    assert caching.cached(["stampede"], slow_counted(computed), kinds=["industry"]) == "after"
+    assert len(computed) == 2
+
+
+def test_a_quick_computation_in_the_background_is_served_fresh(db, versions, settings):
+    settings.KB_RECOMPUTE_IN_BACKGROUND = True
+    caching.cached(["quick"], lambda: "before")
+    versions["policies"] += 1
+    assert caching.cached(["quick"], lambda: "after") == "after"
+    assert not caching.served_stale()
+
+
+def test_an_error_in_the_background_computation_reaches_the_caller(db, versions, settings):
+    settings.KB_RECOMPUTE_IN_BACKGROUND = True
+    caching.cached(["failing"], lambda: "before")
+    versions["policies"] += 1
+
+    def fail():
+        raise ValueError("broken")
+
+    with pytest.raises(ValueError, match="broken"):
+        caching.cached(["failing"], fail)
+    assert caching.cached(["failing"], lambda: "after") == "after"  # the lock was let go
+
+
 def test_ten_figure_tables_right_after_an_edit_compute_the_checks_once(db, versions, monkeypatch):
     computed = []
 
