@@ -149,12 +149,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 # The download throttle's counters live in a cache of their own ("counters"), which nothing
 # else writes: kept pages and counts, one entry per query string anyone may invent, would
 # otherwise push them out of a full memory cache and so reset every client's count.
+# Kept whole pages have a cache of their own too ("pages"): a flood of made-up query strings
+# then pushes out other kept pages, not the counts and indexes that every page needs.
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "kb"},
     "counters": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "kb-counters",
     },
+    "pages": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "kb-pages"},
 }
 if CACHE_URL := os.environ.get("DJANGO_CACHE_URL"):
     _redis = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
@@ -162,6 +165,7 @@ if CACHE_URL := os.environ.get("DJANGO_CACHE_URL"):
     CACHES = {
         "default": {**_redis, "KEY_PREFIX": _prefix},
         "counters": {**_redis, "KEY_PREFIX": f"{_prefix}-counters"},
+        "pages": {**_redis, "KEY_PREFIX": f"{_prefix}-pages"},
     }
 
 # Anonymous visitors' pages kept whole until the data changes (core.middleware.page_cache),

@@ -487,3 +487,15 @@ def test_head_is_answered_as_get_whether_or_not_the_page_is_kept(client, seed, u
     assert client.head(url).status_code == 200  # not kept yet: the view answers
     client.get(url)
     assert client.head(url).status_code == 200  # kept
+
+
+def test_a_flood_of_kept_pages_leaves_the_cached_counts(client, seed, django_assert_num_queries):
+    """Anyone may invent query strings, each a page kept in memory, which drops entries when
+    full: the pages have a cache of their own, so the counts every list needs stay."""
+    url = reverse("policies:measure-list")
+    client.get(url + "?topic=credit")  # counts and facets computed and kept
+    for n in range(400):  # more pages than the memory cache holds
+        client.get(url, {"made-up": n})
+    # The facets and the total still kept: the data version, the chosen topic and the page.
+    with django_assert_num_queries(3):
+        client.get(url + "?topic=credit&another=1")
