@@ -173,11 +173,9 @@ class Index:
 
         def terms(through) -> dict[int, int]:
             ranks: dict[int, list[int]] = {}
-            pairs = through.objects.filter(measure__in=published).values_list(
-                f"{through.term_field}_id", "measure_id"
-            )
+            pairs = through.objects.values_list(f"{through.term_field}_id", "measure_id")
             for term, measure in pairs.iterator(chunk_size=10_000):
-                if measure in rank_of:  # published since the ids were read: next time
+                if measure in rank_of:  # not a draft's (nor published since ids were read)
                     ranks.setdefault(term, []).append(rank_of[measure])
             return {term: bitmap(found, len(ids)) for term, found in ranks.items()}
 
