@@ -551,6 +551,38 @@ def history_kinds() -> dict[type, HistoryKind]:
     return kinds
 
 
+# Rows edited on a listed record's admin page as part of it (a measure's classifications,
+# an action's other quantities): an app names them in `public_history_parts`,
+# {model name: (record, named_by)}, where `record` is the foreign key to the listed record
+# and `named_by` the field that names a row on the changes page (a vocabulary term, or text
+# as printed). A change to such rows is listed as a change of their record.
+@dataclass(frozen=True)
+class HistoryPart:
+    model: type
+    record: str
+    named_by: str
+
+    @property
+    def record_model(self) -> type:
+        return self.model._meta.get_field(self.record).related_model
+
+    @property
+    def label(self):
+        """What the rows are: the kind of term that names them (支持对象), else the model."""
+        field = self.model._meta.get_field(self.named_by)
+        return field.verbose_name if field.is_relation else self.model._meta.verbose_name
+
+
+@functools.cache
+def history_parts() -> dict[type, HistoryPart]:
+    parts = {}
+    for config in apps.get_app_configs():
+        for name, (record, named_by) in getattr(config, "public_history_parts", {}).items():
+            model = config.get_model(name)
+            parts[model] = HistoryPart(model, record, named_by)
+    return parts
+
+
 def _pk_text(model):
     return model._base_manager.values_list(Cast("pk", models.CharField()), flat=True)
 
