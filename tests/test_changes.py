@@ -448,3 +448,52 @@ def test_an_actions_other_quantities_edited_alone_are_listed(client, editor):
     assert entry.summary == f"行动中的其他数量 修改：{quantity.phrase}"
     english = client.get("/en/changes/")
     assertContains(english, 'Other quantities changed: <span lang="zh-Hans">')
+
+
+SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+
+
+def lastmods(client, url) -> dict[str, str | None]:
+    tree = ET.fromstring(client.get(url).content)
+    return {
+        node.find(f"{SITEMAP}loc").text.removeprefix("http://testserver"): (
+            node.find(f"{SITEMAP}lastmod").text
+            if node.find(f"{SITEMAP}lastmod") is not None
+            else None
+        )
+        for node in tree.iter(f"{SITEMAP}url")
+    }
+
+
+def test_the_sitemap_gives_each_record_its_last_change(client, edited_measure):
+    """<lastmod> is the date of the record's newest public change (a notice's: of anything
+    in it), in both languages; the sitemap index gives each section's newest."""
+    day = timezone.now() - timedelta(days=3)
+    earlier = day - timedelta(days=30)
+    Change.objects.update(date=earlier)
+    Change.objects.filter(object_id=str(edited_measure.pk), content_type__model="measure").update(
+        date=day
+    )
+    day, earlier = (f"{timezone.localdate(d):%Y-%m-%d}" for d in (day, earlier))
+    measures = lastmods(client, "/sitemap-measures.xml")
+    url = edited_measure.get_absolute_url()
+    assert measures[url] == measures[f"/en{url}"] == day
+    other = Measure.objects.get(notice__slug=NOTICE, number=9).get_absolute_url()
+    assert measures[other] == earlier
+    notice = edited_measure.notice.get_absolute_url()
+    assert lastmods(client, "/sitemap-notices.xml")[notice] == day
+    figure = Figure.objects.get(number=1).get_absolute_url()
+    assert lastmods(client, "/sitemap-figures.xml")[figure] == earlier
+    index = ET.fromstring(client.get("/sitemap.xml").content)
+    sections = {
+        node.find(f"{SITEMAP}loc").text: node.findtext(f"{SITEMAP}lastmod")
+        for node in index.iter(f"{SITEMAP}sitemap")
+    }
+    assert sections["http://testserver/sitemap-measures.xml"].startswith(day)
+
+
+@pytest.mark.parametrize("section", ["measures", "notices", "figures", "companies", "products"])
+def test_the_sitemaps_last_changes_take_one_query(client, seed, section, django_assert_num_queries):
+    with django_assert_num_queries(2):  # the count (for the pages) and the rows
+        response = client.get(f"/sitemap-{section}.xml")
+    assert response.status_code == 200 and b"<lastmod>" in response.content
