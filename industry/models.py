@@ -81,8 +81,8 @@ class Article(Publishable, Versioned):
     def get_absolute_url(self) -> str:
         return reverse("industry:article-detail", args=[self.slug])
 
-    def online_citation(self, part: str, *, url: str, accessed, english: bool = False) -> str:
-        """A part of this article (a paragraph, a figure) as a GB/T 7714-2015 reference
+    def online_citation(self, part: str = "", *, url: str, accessed, english: bool = False) -> str:
+        """This article, or a part of it (a paragraph, a figure), as a GB/T 7714-2015 reference
         (core.citation): the author body and the title as printed (on English pages with the
         editors' translation), the part, the page's URL and the day cited. The bulletin
         prints no date for its articles, so the reference gives none."""
