@@ -4,6 +4,7 @@ its page's 最后更新 gives it). Drafts never appear: every record comes throu
 `published()`."""
 
 from django.contrib.sitemaps import Sitemap
+from django.db.models import Max
 from django.urls import reverse
 
 from core.models import Change
@@ -48,6 +49,11 @@ class Records(BothLanguages):
 
     def lastmod(self, record):
         return record.last_change
+
+    def get_latest_lastmod(self):
+        # The index's date of this section, worked out by the database, not by making
+        # every record of it in Python.
+        return self.items().aggregate(latest=Max("last_change"))["latest"]
 
 
 class Notices(Records):
