@@ -587,11 +587,27 @@ def _pk_text(model):
     return model._base_manager.values_list(Cast("pk", models.CharField()), flat=True)
 
 
-def _changes_of(model, pk) -> dict:
+def _changes_of(model, pk) -> Q:
+    """The changes about a record (`pk`, or an OuterRef to it): its own, of a notice or
+    article also those of what it holds, and those of the records its page lists
+    (`history_includes`, reverse foreign keys: a company's actions, which link to it)."""
     content_type = ContentType.objects.get_for_model(model)
+    outer = hasattr(pk, "resolve_expression")
+    text = Cast(pk, models.CharField()) if outer else str(pk)
     if issubclass(model, Publishable):
-        return {"governed_by_type": content_type, "governed_by_id": pk}
-    return {"content_type": content_type, "object_id": pk}
+        about = Q(governed_by_type=content_type, governed_by_id=text)
+    else:
+        about = Q(content_type=content_type, object_id=text)
+    for name in getattr(model, "history_includes", ()):
+        relation = model._meta.get_field(name)
+        # One query deeper, an OuterRef reaches out one more level.
+        owner = models.OuterRef(pk) if outer else pk
+        listed = _pk_text(relation.related_model).filter(**{relation.field.name: owner})
+        about |= Q(
+            content_type=ContentType.objects.get_for_model(relation.related_model),
+            object_id__in=listed,
+        )
+    return about
 
 
 class ChangeQuerySet(models.QuerySet):
@@ -610,13 +626,13 @@ class ChangeQuerySet(models.QuerySet):
 
     def about(self, record):
         """The changes of this record; of a notice or article, also of what it holds."""
-        return self.filter(**_changes_of(type(record), str(record.pk)))
+        return self.filter(_changes_of(type(record), record.pk))
 
     def newest_date(self, model) -> models.Subquery:
         """The date of the newest of these changes about each `model` record (as `about`
         reads them), to annotate a queryset of that model with: one query for all."""
-        pk = Cast(models.OuterRef("pk"), models.CharField())
-        newest = self.filter(**_changes_of(model, pk)).order_by("-date").values("date")[:1]
+        newest = self.filter(_changes_of(model, models.OuterRef("pk")))
+        newest = newest.order_by("-date").values("date")[:1]
         return models.Subquery(newest)
 
     def newest_first(self):

@@ -322,6 +322,9 @@ class Product(Term):
         help_text=_("分项产品所属的产品，例如 固碱、液碱 属于 烧碱。"),
     )
 
+    # Its page charts and lists its figures: their changes are its updates (最后更新).
+    history_includes = ("figures",)
+
     class Meta(Term.Meta):
         verbose_name = _("产品")
         verbose_name_plural = _("产品")
@@ -648,6 +651,9 @@ class Company(Searchable, Versioned):
     )
 
     objects = NaturalKeyManager.from_queryset(CompanyQuerySet)()
+    # Its page lists its actions (a change of one links there): their changes are its
+    # updates (最后更新).
+    history_includes = ("actions",)
 
     search_related = ("story__article",)
 

@@ -497,3 +497,23 @@ def test_the_sitemaps_last_changes_take_one_query(client, seed, section, django_
     with django_assert_num_queries(2):  # the count (for the pages) and the rows
         response = client.get(f"/sitemap-{section}.xml")
     assert response.status_code == 200 and b"<lastmod>" in response.content
+
+
+@pytest.mark.parametrize(
+    ("page", "listed"),
+    [
+        (lambda: Company.objects.get(slug="dadi"), lambda company: company.actions.first()),
+        (lambda: Product.objects.get(slug="caustic-soda"), lambda p: p.figures.first()),
+    ],
+    ids=["company-action", "product-figure"],
+)
+def test_a_change_of_what_a_page_lists_is_its_last_update(client, seed, page, listed):
+    """A company's page lists its actions (a change of one links there), a product's its
+    figures: their changes date the page, in its 最后更新 and in the sitemap."""
+    record = page()
+    Change.objects.update(date=timezone.now() - timedelta(days=400))
+    edit_with_history(listed(record), note="编者核对过。")
+    today = f"{timezone.localdate():%Y-%m-%d}"
+    assertContains(client.get(record.get_absolute_url()), f">{today}</time>")
+    section = "companies" if isinstance(record, Company) else "products"
+    assert lastmods(client, f"/sitemap-{section}.xml")[record.get_absolute_url()] == today
