@@ -1,5 +1,6 @@
 import hashlib
 import json
+import logging
 import re
 import threading
 import time
@@ -11,6 +12,7 @@ from django.conf import settings
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import cache
 from django.core.signals import request_finished, request_started
+from django.db import connections
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
@@ -18,6 +20,8 @@ from django.utils.cache import patch_cache_control
 from django.utils.http import http_date, quote_etag
 
 from core.models import data_changed, data_versions
+
+logger = logging.getLogger(__name__)
 
 # The data versions, read once per request however many cached results a page uses.
 _request = threading.local()
@@ -74,7 +78,10 @@ def cached(
 
     After an edit, one process computes the new value while the others serve the value
     before the edit (their page is then not kept) or, when there is none, wait for it
-    (no stampede: ten requests right after an edit compute once)."""
+    (no stampede: ten requests right after an edit compute once). With
+    settings.KB_RECOMPUTE_IN_BACKGROUND, a computation that took longer than QUICK_SECONDS
+    last time is done in a thread, and the request that started it is served the value
+    from before the edit too: nobody waits for it."""
     key = cache_key(parts, kinds)
     value = cache.get(key)
     if value is not None:
@@ -84,8 +91,7 @@ def cached(
     deadline = time.monotonic() + WAIT_SECONDS
     while not cache.add(lock, 1, LOCK_SECONDS):
         # Another process is computing it: the previous value, or wait for the new one.
-        previous_key = cache.get(latest)
-        previous = cache.get(previous_key) if previous_key not in (None, key) else None
+        previous, _seconds = _previous(latest, key)
         if previous is not None:
             _request.served_stale = True
             return previous
@@ -95,14 +101,54 @@ def cached(
             return value
         if time.monotonic() > deadline:
             return compute()  # it takes too long: this request will not wait longer
-    try:
-        value = cache.get(key)  # computed between our first look and taking the lock
-        if value is None:
-            value = compute()
-            cache.set_many({key: value, latest: key}, timeout)
+    value = cache.get(key)  # computed between our first look and taking the lock
+    if value is not None:
+        cache.delete(lock)
         return value
+    previous, seconds = _previous(latest, key)
+    if previous is None or seconds < QUICK_SECONDS or not settings.KB_RECOMPUTE_IN_BACKGROUND:
+        try:
+            return _compute_and_keep(compute, key, latest, timeout)
+        finally:
+            cache.delete(lock)
+    thread = threading.Thread(
+        target=_recompute,
+        args=(compute, key, latest, timeout, lock, translation.get_language()),
+        name="kb-recompute",
+        daemon=True,
+    )
+    thread.start()
+    _request.served_stale = True
+    return previous
+
+
+def _previous(latest: str, key: str) -> tuple[Any, float]:
+    """The value computed before this key's (from before the latest edit), if it is still
+    kept, and how many seconds computing it took."""
+    found = cache.get(latest)
+    if not isinstance(found, tuple) or found[0] == key:
+        return None, 0.0
+    return cache.get(found[0]), found[1]
+
+
+def _compute_and_keep(compute: Callable[[], Any], key: str, latest: str, timeout: int) -> Any:
+    started = time.monotonic()
+    value = compute()
+    cache.set_many({key: value, latest: (key, time.monotonic() - started)}, timeout)
+    return value
+
+
+def _recompute(compute, key: str, latest: str, timeout: int, lock: str, language: str) -> None:
+    """_compute_and_keep in a thread of its own, in the language of the request."""
+    try:
+        with translation.override(language):
+            _compute_and_keep(compute, key, latest, timeout)
+    except Exception:
+        # The next request after the lock is let go tries again.
+        logger.exception("Computing %s in the background failed", key)
     finally:
         cache.delete(lock)
+        connections.close_all()  # this thread's own connections
 
 
 # A computation holds its lock this long at most (should its process die, another then
@@ -110,6 +156,9 @@ def cached(
 LOCK_SECONDS = 60
 WAIT_SECONDS = 10
 POLL_SECONDS = 0.05
+# A computation quicker than this is redone in the request after an edit, which then shows
+# its effect at once (settings.KB_RECOMPUTE_IN_BACKGROUND).
+QUICK_SECONDS = 0.05
 
 
 def served_stale() -> bool:

@@ -15,6 +15,8 @@ DJANGO_BEHIND_PROXY      how many proxies stand in front of the site, each appen
 DJANGO_HSTS_SECONDS      HSTS max-age when HTTPS is on (default one year)
 KB_LOGIN_REQUIRED        "1": every page but login and /healthz needs a logged-in account
 KB_PAGE_CACHE_SECONDS    how long an anonymous page is kept whole at most (default 3600; 0: never)
+KB_RECOMPUTE_IN_BACKGROUND  "0": after an edit, the first request recomputes cached counts
+                         and checks itself (default "1": a thread does, see core.caching)
 KB_STAFF_IDLE_TIMEOUT    seconds without a request before staff are logged out (default 7200)
 DJANGO_EMAIL_HOST        SMTP server; when set, password resets by mail are offered (also
                          DJANGO_EMAIL_PORT, _USER, _PASSWORD, _TLS, _FROM)
@@ -147,12 +149,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 # The download throttle's counters live in a cache of their own ("counters"), which nothing
 # else writes: kept pages and counts, one entry per query string anyone may invent, would
 # otherwise push them out of a full memory cache and so reset every client's count.
+# Kept whole pages have a cache of their own too ("pages"): a flood of made-up query strings
+# then pushes out other kept pages, not the counts and indexes that every page needs.
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "kb"},
     "counters": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "kb-counters",
     },
+    "pages": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "kb-pages"},
 }
 if CACHE_URL := os.environ.get("DJANGO_CACHE_URL"):
     _redis = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
@@ -160,11 +165,16 @@ if CACHE_URL := os.environ.get("DJANGO_CACHE_URL"):
     CACHES = {
         "default": {**_redis, "KEY_PREFIX": _prefix},
         "counters": {**_redis, "KEY_PREFIX": f"{_prefix}-counters"},
+        "pages": {**_redis, "KEY_PREFIX": f"{_prefix}-pages"},
     }
 
 # Anonymous visitors' pages kept whole until the data changes (core.middleware.page_cache),
 # for this many seconds at most (0: not kept); never the paths below (regexes, no leading /).
 KB_PAGE_CACHE_SECONDS = int(os.environ.get("KB_PAGE_CACHE_SECONDS", 3600))
+# After an edit, a cached computation (facet counts, the figures' checks, the 政策匹配 index)
+# is redone in a thread while requests are served the value from before the edit
+# (core.caching.cached); 0: the first request after the edit computes it and waits.
+KB_RECOMPUTE_IN_BACKGROUND = env_flag("KB_RECOMPUTE_IN_BACKGROUND", True)
 KB_PAGE_CACHE_EXEMPT = [r"^healthz$", r"^admin/", r"^(en/)?accounts/"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -18,12 +18,17 @@ Measures of notices repealed or expired are left out (and counted); drafts never
 Nothing about the enterprise is stored: the profile lives in the URL.
 """
 
+import re
+from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, reduce
+from itertools import islice
+from operator import or_
 
 from django.db.models import prefetch_related_objects
 
+from core.caching import cached
 from policies.models import (
     Measure,
     MeasureRegion,
@@ -36,8 +41,9 @@ from policies.models import (
     assignments_with_terms,
 )
 
-# How many measures each part of the page shows (the downloads hold all of them).
-SHOWN = 100
+# How many measures each part of the page shows, as a list page shows 20 (the page says
+# how many more there are; the downloads hold all of them).
+SHOWN = 20
 
 
 @dataclass(frozen=True)
@@ -135,75 +141,175 @@ class Match:
         return self.targeted.total + self.general.total + (self.other.total if self.other else 0)
 
 
-def annotated(measures, profile: Profile):
-    return measures.matched(
-        groups=profile.groups,
-        targeted=profile.targeted,
-        regions=profile.region_ids,
-        needs=profile.need_ids,
-    )
+# ---- The index: every public measure's classifications as bitmaps ----
+# A measure is a bit, at its place in reading order (notice, number); each target group,
+# region and topic is the set of bits of the measures filed under it (a Python int used as
+# a bitmap). A profile's parts are then a few unions and intersections of such sets however
+# many measures there are, and the index is computed once per edit of the policies (the
+# data version is in its cache key) and shared by every worker through the cache.
 
 
-def parts(measures, profile: Profile) -> dict[str, object]:
-    """The querysets of each part of the list, best first (un-sliced)."""
-    rows = annotated(measures.in_force(), profile)
-    reading = ("notice_id", "number")
-    fitting = rows.filter(fits=True)
-    general = fitting.filter(targeted_count=0)
-    found = {
-        "targeted": fitting.filter(targeted_count__gt=0).order_by(
-            "-needs_count", "-targeted_count", *reading
-        ),
-        "general": (general.filter(needs_count__gt=0) if profile.needs else general).order_by(
-            "-needs_count", *reading
-        ),
-        "other": general.filter(needs_count=0).order_by(*reading) if profile.needs else None,
-        "unfit": rows.filter(fits=False).order_by(*reading),
+@dataclass(frozen=True)
+class Index:
+    ids: array  # measure ids, in reading order: bit i is measure ids[i]
+    in_force: int  # the measures whose notice is in force (or amended)
+    out_of_force: int  # how many public measures belong to notices repealed or expired
+    with_groups: int  # the measures that name a target group
+    with_regions: int  # the measures that name a region
+    groups: dict[int, int]  # target group id -> its measures
+    regions: dict[int, int]  # region id -> its measures
+    topics: dict[int, int]  # topic id -> its measures
+
+    @classmethod
+    def build(cls) -> "Index":
+        published = Measure.objects.published()
+        rows = published.order_by("notice_id", "number").values_list("pk", "notice__validity")
+        ids, in_force = array("q"), []
+        for rank, (pk, validity) in enumerate(rows.iterator(chunk_size=10_000)):
+            ids.append(pk)
+            if validity not in Notice.ENDED:
+                in_force.append(rank)
+        rank_of = {pk: rank for rank, pk in enumerate(ids)}
+
+        def terms(through) -> dict[int, int]:
+            ranks: dict[int, list[int]] = {}
+            pairs = through.objects.filter(measure__in=published).values_list(
+                f"{through.term_field}_id", "measure_id"
+            )
+            for term, measure in pairs.iterator(chunk_size=10_000):
+                if measure in rank_of:  # published since the ids were read: next time
+                    ranks.setdefault(term, []).append(rank_of[measure])
+            return {term: bitmap(found, len(ids)) for term, found in ranks.items()}
+
+        groups, regions = terms(MeasureTargetGroup), terms(MeasureRegion)
+        return cls(
+            ids=ids,
+            in_force=bitmap(in_force, len(ids)),
+            out_of_force=len(ids) - len(in_force),
+            with_groups=union(groups.values()),
+            with_regions=union(regions.values()),
+            groups=groups,
+            regions=regions,
+            topics=terms(MeasureTopic),
+        )
+
+
+def index() -> Index:
+    return cached(["match-index"], Index.build, kinds=["policies"])
+
+
+def bitmap(ranks: list[int], size: int) -> int:
+    """The set of these ranks, as an int whose bit r is set for each rank r."""
+    found = bytearray((size + 7) // 8)
+    for rank in ranks:
+        found[rank >> 3] |= 1 << (rank & 7)
+    return int.from_bytes(found, "little")
+
+
+def union(bitmaps) -> int:
+    return reduce(or_, bitmaps, 0)
+
+
+def ranks(bitmap: int) -> Iterator[int]:
+    """The set bits of a bitmap, lowest (first in reading order) first."""
+    data = bitmap.to_bytes((bitmap.bit_length() + 7) // 8, "little")
+    for found in NONZERO.finditer(data):
+        start = found.start() * 8
+        yield from (start + bit for bit in BITS[found.group()[0]])
+
+
+NONZERO = re.compile(rb"[^\x00]")
+BITS = [tuple(bit for bit in range(8) if byte >> bit & 1) for byte in range(256)]
+
+
+def by_count(bitmaps: list[int], within: int) -> list[int]:
+    """The measures of `within` split by in how many of `bitmaps` each is: [in none, in
+    exactly one, in exactly two, ...]."""
+    at_least = [within]
+    for each in bitmaps:
+        at_least.append(0)
+        for count in range(len(at_least) - 1, 0, -1):
+            at_least[count] |= at_least[count - 1] & each
+    at_least.append(0)
+    return [at_least[n] & ~at_least[n + 1] for n in range(len(at_least) - 1)]
+
+
+def parts(index: Index, profile: Profile) -> dict[str, list[int] | None]:
+    """Each part of the list as its classes, best first: bitmaps whose measures come in
+    reading order. The parts:
+
+    - targeted: the measures that fit and name one of the enterprise's own groups (those
+      more than all SMEs) or its region, by how many needs they meet, then how many such
+      groups and regions they name;
+    - general: those that fit without singling the enterprise out, meeting a need (all of
+      them when no need is given), by how many needs they meet;
+    - other: those of them that meet none of the needs (None when no need is given);
+    - unfit: the measures in force that do not fit."""
+    groups = union(index.groups.get(pk, 0) for pk in profile.groups)
+    regions = union(index.regions.get(pk, 0) for pk in profile.region_ids)
+    fits = index.in_force & (~index.with_groups | groups) & (~index.with_regions | regions)
+    singled_out = [index.groups.get(pk, 0) for pk in profile.targeted] + [
+        index.regions.get(pk, 0) for pk in profile.region_ids
+    ]
+    by_targets = by_count(singled_out, fits)
+    by_needs = by_count([index.topics.get(pk, 0) for pk in profile.need_ids], fits)
+    untargeted = by_targets[0]
+    best_first = by_needs[::-1]
+    return {
+        "targeted": [needs & targets for needs in best_first for targets in by_targets[:0:-1]],
+        "general": [
+            needs & untargeted for needs in (best_first[:-1] if profile.needs else best_first)
+        ],
+        "other": [by_needs[0] & untargeted] if profile.needs else None,
+        "unfit": [index.in_force & ~fits],
     }
-    return found
 
 
-def part(queryset) -> Part:
-    rows = list(queryset[: SHOWN + 1])
-    total = len(rows) if len(rows) <= SHOWN else queryset.count()
-    return Part(rows[:SHOWN], total)
+def in_order(index: Index, classes: list[int]) -> Iterator[int]:
+    """The ids of the measures of a part, best first."""
+    for each in classes:
+        yield from (index.ids[rank] for rank in ranks(each))
 
 
-def match(measures, profile: Profile) -> Match:
-    """The list for one profile, from `measures` (the public ones): a query for each part
-    and three for all their classifications, however many measures there are."""
-    querysets = parts(measures, profile)
-    found = {name: part(qs) if qs is not None else None for name, qs in querysets.items()}
-    shown = [m for p in found.values() if p for m in p.fits]
+def measures_of(ids: list[int]) -> list[Measure]:
+    """These public measures, in this order, with their classifications: one query for
+    the measures, one for each kind of classification."""
+    found = Measure.objects.published().with_context().in_bulk(ids)
+    shown = [found[pk] for pk in ids if pk in found]  # one unpublished meanwhile: left out
     prefetch_related_objects(shown, *assignments_with_terms())
-    for p in found.values():
-        if p:
-            p.fits = [fit(m, profile) for m in p.fits]
-    out_of_force = measures.filter(notice__validity__in=Notice.ENDED).count()
-    return Match(profile=profile, out_of_force=out_of_force, **found)
+    return shown
 
 
-def fitting(measures, profile: Profile, chunk: int) -> Iterator[tuple[str, Fit]]:
+def match(profile: Profile) -> Match:
+    """The list for one profile: the index (computed once per edit) and four queries for
+    the measures shown with their classifications, however many measures there are."""
+    found = index()
+    classes = parts(found, profile)
+    shown = {
+        name: list(islice(in_order(found, each), SHOWN))
+        for name, each in classes.items()
+        if each is not None
+    }
+    measures = {m.pk: m for m in measures_of([pk for ids in shown.values() for pk in ids])}
+    result = {"other": None}
+    for name, ids in shown.items():
+        fits = [fit(measures[pk], profile) for pk in ids if pk in measures]
+        result[name] = Part(fits, sum(each.bit_count() for each in classes[name]))
+    return Match(profile=profile, out_of_force=found.out_of_force, **result)
+
+
+def fitting(profile: Profile, chunk: int) -> Iterator[tuple[str, Fit]]:
     """Every measure that fits, part by part and best first, for the downloads: (part, fit),
-    a query for each chunk's classifications."""
-    querysets = parts(measures, profile)
+    a query for each chunk's measures and each kind of their classifications."""
+    found = index()
+    classes = parts(found, profile)
     for name in ("targeted", "general", "other"):
-        queryset = querysets[name]
-        if queryset is None:
+        if classes[name] is None:
             continue
-        batch: list[Measure] = []
-        for measure in queryset.iterator(chunk_size=chunk):
-            batch.append(measure)
-            if len(batch) == chunk:
-                yield from explained(name, batch, profile)
-                batch = []
-        yield from explained(name, batch, profile)
-
-
-def explained(name: str, batch: list[Measure], profile: Profile) -> Iterator[tuple[str, Fit]]:
-    prefetch_related_objects(batch, *assignments_with_terms())
-    for measure in batch:
-        yield name, fit(measure, profile)
+        ids = in_order(found, classes[name])
+        while batch := list(islice(ids, chunk)):
+            for measure in measures_of(batch):
+                yield name, fit(measure, profile)
 
 
 def regions_of(province: Region | None, city: Region | None) -> list[Region]:

@@ -1,7 +1,6 @@
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Count, Exists, ExpressionWrapper, F, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import F, Q
 from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 from django.urls import reverse
@@ -451,12 +450,6 @@ class Region(Classification):
         return reverse("policies:measure-list") + f"?region={self.slug}"
 
 
-def count_of(rows: models.QuerySet) -> Coalesce:
-    """How many of a measure's assignments (filtered on OuterRef("pk")) there are."""
-    counted = rows.order_by().values("measure").annotate(n=Count("pk")).values("n")
-    return Coalesce(Subquery(counted), 0)
-
-
 class MeasureQuerySet(SearchableQuerySet):
     def published(self):
         """The measures of published notices: what every public page, count and export reads."""
@@ -474,25 +467,6 @@ class MeasureQuerySet(SearchableQuerySet):
     def in_force(self):
         """Leaves out the measures of notices repealed or expired (已废止, 已失效)."""
         return self.exclude(notice__validity__in=Notice.ENDED)
-
-    def matched(self, *, groups, targeted, regions, needs):
-        """Each measure marked with how it meets an enterprise (政策匹配) that belongs to the
-        target groups `groups` (of which `targeted` are more than all SMEs), is in `regions`
-        and needs the topics `needs`: whether it `fits`, and how many of its assignments
-        single the enterprise out (`targeted_count`) or meet a need (`needs_count`)."""
-        by_group = MeasureTargetGroup.objects.filter(measure=OuterRef("pk"))
-        by_region = MeasureRegion.objects.filter(measure=OuterRef("pk"))
-        by_topic = MeasureTopic.objects.filter(measure=OuterRef("pk"))
-        return self.annotate(
-            fits=ExpressionWrapper(
-                (~Exists(by_group) | Exists(by_group.filter(target_group__in=groups)))
-                & (~Exists(by_region) | Exists(by_region.filter(region__in=regions))),
-                output_field=models.BooleanField(),
-            ),
-            targeted_count=count_of(by_group.filter(target_group__in=targeted))
-            + count_of(by_region.filter(region__in=regions)),
-            needs_count=count_of(by_topic.filter(topic__in=needs)),
-        )
 
 
 class Measure(Searchable, Versioned):

@@ -240,7 +240,7 @@ def measure_match(request: HttpRequest) -> HttpResponse:
         return render(request, MATCH_TEMPLATE, {"form": form, "result": None})
     if not form.is_valid():
         return render(request, MATCH_TEMPLATE, {"form": form, "result": None}, status=400)
-    result = matching.match(public_measures(), matching.profile_of(form.cleaned_data))
+    result = matching.match(matching.profile_of(form.cleaned_data))
     context = {
         "form": form,
         "result": result,
@@ -316,7 +316,7 @@ def measure_match_export(request: HttpRequest, fmt: str) -> HttpResponse:
     profile = matching.profile_of(form.cleaned_data)
 
     def rows():
-        found = matching.fitting(public_measures(), profile, exports.CHUNK)
+        found = matching.fitting(profile, exports.CHUNK)
         for rank, (part, fit) in enumerate(found, start=1):
             yield {"part": part, "rank": rank, "fit": fit}
 

@@ -51,21 +51,23 @@ def _name_this_runs_keys() -> str | None:
     if not config["BACKEND"].endswith(".RedisCache"):
         return None
     config["KEY_PREFIX"] = f"{config.get('KEY_PREFIX') or 'kb'}-test-{secrets.token_hex(4)}"
-    django_settings.CACHES["counters"]["KEY_PREFIX"] = f"{config['KEY_PREFIX']}-counters"
+    for alias in OTHER_CACHES:  # as kbsite.settings names them: the prefix, then the alias
+        django_settings.CACHES[alias]["KEY_PREFIX"] = f"{config['KEY_PREFIX']}-{alias}"
     return config["KEY_PREFIX"]
 
 
+OTHER_CACHES = ("counters", "pages")
 REDIS_PREFIX = _name_this_runs_keys()
 
 
 def clear_this_runs_cache() -> None:
     if REDIS_PREFIX is None:
-        cache.clear()
-        caches["counters"].clear()
+        for alias in ("default", *OTHER_CACHES):
+            caches[alias].clear()
         return
     # Django's RedisCache.clear() empties the whole database, other runs' keys included.
     client = cache._cache.get_client(write=True)
-    for prefix in (REDIS_PREFIX, f"{REDIS_PREFIX}-counters"):
+    for prefix in (REDIS_PREFIX, *(f"{REDIS_PREFIX}-{alias}" for alias in OTHER_CACHES)):
         keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
         for start in range(0, len(keys), 1000):
             client.delete(*keys[start : start + 1000])
@@ -106,6 +108,9 @@ def _test_settings(settings):
     # Tests download far more often than a visitor may (hypothesis runs an export per
     # example): unthrottled here; test_exports checks the throttle with its own setting.
     settings.KB_EXPORTS_PER_MINUTE = 0
+    # A thread would compute outside the test's transaction, with no sight of its data: the
+    # request computes (test_page_cache checks the threads with its own setting).
+    settings.KB_RECOMPUTE_IN_BACKGROUND = False
     # Tests render templates without running collectstatic first.
     settings.STORAGES = {
         **settings.STORAGES,

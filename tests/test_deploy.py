@@ -289,11 +289,11 @@ def seeded_workers(tmp_path, **settings):
 
 
 def forget_redis_keys(prefix: str) -> None:
-    """Delete a test's keys (the cache's and the counters') from REDIS_URL."""
+    """Delete a test's keys (the cache's, the counters' and the pages') from REDIS_URL."""
     import redis
 
     client = redis.Redis.from_url(REDIS_URL)
-    for pattern in (f"{prefix}:*", f"{prefix}-counters:*"):
+    for pattern in (f"{prefix}:*", f"{prefix}-counters:*", f"{prefix}-pages:*"):
         for key in client.scan_iter(pattern):
             client.delete(key)
 

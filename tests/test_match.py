@@ -5,6 +5,7 @@ against the source bulletin."""
 
 import csv
 import io
+import random
 import re
 
 import openpyxl
@@ -14,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains
 
+from policies import matching
 from policies.models import (
     Heading,
     Measure,
@@ -340,3 +342,107 @@ def test_queries_do_not_grow_with_the_data(client, seed, django_assert_max_num_q
     assert response.context["result"].count > 40
     with django_assert_max_num_queries(20):
         client.get(MATCH, PROFILE)
+
+
+def reference(profile) -> dict[str, list[int]]:
+    """Each part's measure ids in order, measure by measure from the stored classifications:
+    the rule that policies.matching computes with bitmaps, written out plainly."""
+    rows = []
+    measures = (
+        Measure.objects.published()
+        .exclude(notice__validity__in=Notice.ENDED)
+        .prefetch_related("target_groups", "regions", "topics")
+        .order_by("notice_id", "number")
+    )
+    for measure in measures:
+        groups = {g.pk for g in measure.target_groups.all()}
+        regions = {r.pk for r in measure.regions.all()}
+        fits = (not groups or groups & profile.groups) and (
+            not regions or regions & profile.region_ids
+        )
+        targeted = len(groups & profile.targeted) + len(regions & profile.region_ids)
+        needs = len({t.pk for t in measure.topics.all()} & profile.need_ids)
+        rows.append((measure.pk, bool(fits), targeted, needs))
+    found = {
+        "targeted": sorted(
+            (r for r in rows if r[1] and r[2]), key=lambda r: (-r[3], -r[2])
+        ),  # sorted() keeps reading order among equals
+        "general": sorted(
+            (r for r in rows if r[1] and not r[2] and (r[3] or not profile.need_ids)),
+            key=lambda r: -r[3],
+        ),
+        "other": [r for r in rows if r[1] and not r[2] and not r[3]] if profile.need_ids else None,
+        "unfit": [r for r in rows if not r[1]],
+    }
+    return {name: None if part is None else [r[0] for r in part] for name, part in found.items()}
+
+
+@pytest.mark.parametrize("seed_number", range(6))
+def test_the_parts_follow_the_rule_for_any_classifications_and_profile(seed, seed_number):
+    """Random classifications of 60 more measures (some of a repealed notice, some of a
+    draft) and a random profile: each part holds the measures the rule puts there, in its
+    order, with the right totals."""
+    rng = random.Random(seed_number)
+    topics, groups, regions = (list(m.objects.all()) for m in (Topic, TargetGroup, Region))
+    original = Notice.objects.get()
+    for slug, validity, status in [
+        ("more-in-force", Notice.Validity.IN_FORCE, Notice.Status.PUBLISHED),
+        ("more-repealed", Notice.Validity.REPEALED, Notice.Status.PUBLISHED),
+        ("more-draft", Notice.Validity.IN_FORCE, Notice.Status.DRAFT),
+    ]:
+        notice = Notice.objects.get(pk=original.pk)
+        notice.pk, notice.slug, notice.doc_number = None, slug, f"测试〔2024〕{slug}号"
+        notice.validity, notice.status = validity, status
+        notice.save()
+        heading = Heading.objects.create(notice=notice, ordinal=1, title="测试")
+        for number in rng.sample(range(1, 100), 20):  # created out of reading order
+            measure = Measure.objects.create(heading=heading, number=number, title="测", text="测")
+            for model, field, terms, most in [
+                (MeasureTopic, "topic", topics, 3),
+                (MeasureTargetGroup, "target_group", groups, 2),
+                (MeasureRegion, "region", regions, 2),
+            ]:
+                for term in rng.sample(terms, rng.randint(0, most)):
+                    model.objects.create(measure=measure, evidence="测", **{field: term})
+    size = rng.choice(["medium", "small", "micro", "individual"])
+    situations = [g for g in TargetGroup.objects.by_situation() if rng.random() < 0.4]
+    profile = matching.Profile(
+        size=size,
+        size_groups=list(TargetGroup.objects.for_size(size)),
+        situations=situations,
+        regions=rng.sample(regions, rng.randint(0, 2)),
+        needs=rng.sample(topics, rng.randint(0, 3)),
+    )
+    index = matching.index()
+    parts = matching.parts(index, profile)
+    found = {
+        name: None if classes is None else list(matching.in_order(index, classes))
+        for name, classes in parts.items()
+    }
+    assert found == reference(profile)
+    result = matching.match(profile)
+    for name, ids in found.items():
+        part = getattr(result, name)
+        assert (part and part.total) == (ids and len(ids))
+        assert (part and [f.measure.pk for f in part.fits]) == (ids and ids[: matching.SHOWN])
+    assert result.out_of_force == 20
+
+
+def test_the_index_is_computed_once_per_edit_for_all_requests(client, seed, monkeypatch, settings):
+    settings.KB_PAGE_CACHE_SECONDS = 0  # each request computes its page
+    built = []
+    build = matching.Index.build.__func__
+
+    def counting(cls):
+        built.append(1)
+        return build(cls)
+
+    monkeypatch.setattr(matching.Index, "build", classmethod(counting))
+    counts = {client.get(MATCH, PROFILE).context["result"].count for _ in range(5)}
+    assert len(built) == 1 and counts == {19}
+    first = Measure.objects.get(number=1)
+    first.target_group_assignments.all().delete()  # signals move the data version on
+    MeasureRegion.objects.create(measure=first, region=Region.objects.get(slug="guangdong"))
+    result = client.get(MATCH, PROFILE).context["result"]
+    assert len(built) == 2
+    assert 1 in numbers(result.unfit)

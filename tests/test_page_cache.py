@@ -369,6 +369,54 @@ def test_after_an_edit_the_others_serve_the_previous_value(db, versions):
     assert caching.cached(["stampede"], slow_counted(computed), kinds=["industry"]) == "after"
 
 
+def background_computations_done() -> None:
+    for thread in threading.enumerate():
+        if thread.name == "kb-recompute":
+            thread.join(5)
+
+
+def test_after_an_edit_a_thread_computes_and_nobody_waits(db, versions, settings):
+    """With the previous value at hand, even the caller that takes on the computation gets
+    the previous value at once; a thread computes the new one, once, for the next callers."""
+    settings.KB_RECOMPUTE_IN_BACKGROUND = True
+    computed = []
+    caching.cached(["stampede"], slow_counted(computed, "before"), kinds=["industry"])
+    versions["industry"] += 1  # an edit
+    started = time.monotonic()
+    results = at_once(
+        lambda: caching.cached(["stampede"], slow_counted(computed, "after"), kinds=["industry"])
+    )
+    assert results == ["before"] * 10
+    assert time.monotonic() - started < 0.25  # nobody waited for the 0.3 s computation
+    background_computations_done()
+    assert caching.cached(["stampede"], slow_counted(computed), kinds=["industry"]) == "after"
+    assert len(computed) == 2
+
+
+def test_a_quick_computation_is_redone_in_the_request_after_an_edit(db, versions, settings):
+    settings.KB_RECOMPUTE_IN_BACKGROUND = True
+    caching.cached(["quick"], lambda: "before")
+    versions["policies"] += 1
+    assert caching.cached(["quick"], lambda: "after") == "after"
+    assert not caching.served_stale()
+
+
+def test_a_failed_background_computation_is_logged_and_tried_again(db, versions, settings, caplog):
+    settings.KB_RECOMPUTE_IN_BACKGROUND = True
+    caching.cached(["failing"], slow_counted([], "before"))
+    versions["policies"] += 1
+
+    def fail():
+        raise ValueError("broken")
+
+    assert caching.cached(["failing"], fail) == "before"
+    background_computations_done()
+    assert "broken" in caplog.text
+    assert caching.cached(["failing"], slow_counted([], "after")) == "before"  # in a thread
+    background_computations_done()
+    assert caching.cached(["failing"], lambda: "never") == "after"
+
+
 def test_ten_figure_tables_right_after_an_edit_compute_the_checks_once(db, versions, monkeypatch):
     computed = []
 
@@ -439,3 +487,15 @@ def test_head_is_answered_as_get_whether_or_not_the_page_is_kept(client, seed, u
     assert client.head(url).status_code == 200  # not kept yet: the view answers
     client.get(url)
     assert client.head(url).status_code == 200  # kept
+
+
+def test_a_flood_of_kept_pages_leaves_the_cached_counts(client, seed, django_assert_num_queries):
+    """Anyone may invent query strings, each a page kept in memory, which drops entries when
+    full: the pages have a cache of their own, so the counts every list needs stay."""
+    url = reverse("policies:measure-list")
+    client.get(url + "?topic=credit")  # counts and facets computed and kept
+    for n in range(400):  # more pages than the memory cache holds
+        client.get(url, {"made-up": n})
+    # The facets and the total still kept: the data version, the chosen topic and the page.
+    with django_assert_num_queries(3):
+        client.get(url + "?topic=credit&another=1")
