@@ -5,6 +5,7 @@ import difflib
 import re
 from dataclasses import dataclass
 
+import reversion
 from axes.admin import AccessAttemptAdmin
 from axes.models import AccessAttempt
 from django import forms
@@ -130,6 +131,32 @@ class KnowledgeAdmin(VersionLockMixin, VersionAdmin):
 
     object_history_template = "admin/core/object_history.html"
     history_latest_first = True
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.follow_inlines()
+
+    def follow_inlines(self) -> None:
+        """Make every revision of this model hold its inline rows that are part of it (rows
+        without a version number of their own: a measure's classifications, an action's
+        quantities). django-reversion does so only for a model that no other admin has
+        registered first as its inline: an action (a company's inline) lost its quantities,
+        which its history, revert and the changes page then never saw. Inline records with
+        a history of their own (a heading's measures) are saved in a revision only when
+        edited, so that reverting the heading never reverts them."""
+        follow = []
+        for inline in self.inlines:
+            if issubclass(inline.model, Versioned):
+                continue
+            model, field = self._reversion_introspect_inline_admin(inline)
+            if model is not None:
+                self._reversion_autoregister(model, ())
+            if field:
+                follow.append(field)
+        registered = reversion.revisions._get_options(self.model).follow
+        if set(follow) - set(registered):
+            reversion.unregister(self.model)
+            self.reversion_register(self.model, follow=(*registered, *follow))
 
     def get_changelist_form(self, request, **kwargs):
         kwargs.setdefault("form", LockedModelForm)

@@ -11,7 +11,8 @@ class CoreConfig(AppConfig):
     - `seed_fixture`: the file in fixtures/ that `manage.py seed` loads into it;
     - `editor_models`: the models that editors (编辑) may add and change;
     - `public_history`: the records whose changes the public 最近更新 page and feeds list
-      (see core.models.HistoryKind and core.changes).
+      (see core.models.HistoryKind and core.changes), and in `public_history_parts` the
+      rows edited on such a record's page whose changes count as its own (HistoryPart).
 
     Core itself seeds and lets editors change one model: the search's equivalent terms.
     """

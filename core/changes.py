@@ -4,7 +4,9 @@ update, made from the edit history.
 When django-reversion saves a revision, each version of a record that an app lists in
 `public_history` (see core.models.HistoryKind) is compared with that record's previous
 version and kept as a `Change`: which fields a person edits differ (never their values), and
-whether the record was public then. A deletion is kept the same way. Readers get only
+whether the record was public then; with the rows edited on its page as part of it (a
+measure's classifications, see core.models.HistoryPart), which of them were added, removed or
+changed, by name (信贷, not its evidence). A deletion is kept the same way. Readers get only
 `Change.objects.public()`; the editor and the comment stay in the admin's history, shown
 on the changes page to staff alone.
 """
@@ -27,7 +29,8 @@ from django.utils.translation import gettext, gettext_lazy, pgettext
 from reversion.models import Revision, Version
 from reversion.signals import post_revision_commit
 
-from core.models import Change, HistoryKind, history_kinds
+from core.models import Change, HistoryKind, HistoryPart, history_kinds, history_parts
+from core.text import english
 
 # Changes in a feed: the newest this many.
 FEED_SIZE = 50
@@ -94,30 +97,51 @@ def governance(kind: HistoryKind, ids: list) -> dict[str, Governance]:
 
 def record_revision(sender, revision: Revision, versions: list[Version], **kwargs) -> None:
     """After a revision is saved: a Change for each listed record it adds or changes (a
-    record saved unchanged, as inline rows are, is left out). A few queries per model."""
-    kinds = history_kinds()
+    record saved unchanged, as inline rows are, is left out; one whose inline rows changed
+    is not). A few queries per model."""
+    kinds, parts = history_kinds(), history_parts()
     by_model = defaultdict(list)
+    part_versions = defaultdict(list)  # (record's model, record's id): its rows' versions
     for version in versions:
         model = version.content_type.model_class()
         if model in kinds:
             by_model[model].append(version)
+        elif model in parts:
+            part_versions[parts[model].record_model, record_id(parts[model], version)].append(
+                version
+            )
     changes = []
     for model, model_versions in by_model.items():
         for start in range(0, len(model_versions), BATCH):  # a seed's revision holds thousands
             batch = model_versions[start : start + BATCH]
-            changes.extend(changes_in(kinds[model], revision, batch))
+            rows = {v.object_id: part_versions[model, v.object_id] for v in batch}
+            changes.extend(changes_in(kinds[model], revision, batch, rows))
     Change.objects.bulk_create(changes, batch_size=BATCH)
 
 
-def changes_in(kind: HistoryKind, revision: Revision, versions: list[Version]) -> list[Change]:
-    """The changes that these versions of one model's records make (three queries)."""
+def record_id(part: HistoryPart, version: Version) -> str:
+    """The id of the listed record that this version of one of its rows belongs to."""
+    return str(version.field_dict.get(part.model._meta.get_field(part.record).attname))
+
+
+def changes_in(
+    kind: HistoryKind, revision: Revision, versions: list[Version], rows: dict[str, list]
+) -> list[Change]:
+    """The changes that these versions of one model's records make, with `rows` the
+    versions of each record's rows saved with it (three queries, and for records with
+    rows, one more and one per kind of term that names them)."""
     ids = [version.object_id for version in versions]
     previous = previous_versions(versions[0].content_type, ids, revision)
     governed = governance(kind, ids)
+    earlier_rows = previous_rows(kind.model, list(previous.values()))
+    named = RowNames()
     changes = []
     for version in versions:
         older = previous.get(version.object_id)
         fields = changed_fields(kind.model, older, version) if older else []
+        if older:
+            before = earlier_rows.get((older.revision_id, older.object_id), [])
+            fields += named.row_changes(before, rows.get(version.object_id, []))
         if older and not fields:
             continue
         how = governed.get(version.object_id, Governance(None, "", False))
@@ -135,7 +159,87 @@ def changes_in(kind: HistoryKind, revision: Revision, versions: list[Version]) -
                 revision=revision,
             )
         )
+    named.resolve()
     return changes
+
+
+def previous_rows(model, olders: list[Version]) -> dict[tuple, list[Version]]:
+    """The rows (see HistoryPart) saved with each of these earlier versions of `model`'s
+    records, by (revision, record id): one query."""
+    parts = [part for part in history_parts().values() if part.record_model is model]
+    if not parts or not olders:
+        return {}
+    by_model = {part.model: part for part in parts}
+    found = defaultdict(list)
+    for version in Version.objects.filter(
+        revision_id__in={older.revision_id for older in olders},
+        content_type__in=ContentType.objects.get_for_models(*by_model).values(),
+    ).select_related("content_type"):
+        part = by_model[version._model]
+        found[version.revision_id, record_id(part, version)].append(version)
+    return found
+
+
+class RowNames:
+    """What changed among a record's rows, each named by its `named_by` field: a term's
+    names in both languages (looked up at once for a batch, by `resolve`), or text."""
+
+    def __init__(self):
+        self.terms = defaultdict(set)  # term model: ids
+        self.pending = []  # (term model, id, the name's dict to fill)
+
+    def row_changes(self, before: list[Version], after: list[Version]) -> list[dict]:
+        """One entry per kind of row that changed: {"part": label, "added": [names],
+        "removed": [...], "changed": [...]}, each name {"name", "name_en"}."""
+        result = []
+        for model, part in history_parts().items():
+            old = {v.object_id: v for v in before if v._model is model}
+            new = {v.object_id: v for v in after if v._model is model}
+            if not old and not new:
+                continue
+            added, removed, changed = [], [], []
+            for pk in old.keys() - new.keys():
+                removed.append(self.name(part, old[pk]))
+            for pk, version in new.items():
+                if pk not in old:
+                    added.append(self.name(part, version))
+                elif self.value(part, old[pk]) != self.value(part, version):
+                    removed.append(self.name(part, old[pk]))  # a row moved to another term
+                    added.append(self.name(part, version))
+                elif changed_fields(model, old[pk], version):
+                    changed.append(self.name(part, version))
+            if added or removed or changed:
+                entry = {"part": model._meta.label_lower}
+                for key, names in [("added", added), ("removed", removed), ("changed", changed)]:
+                    if names:
+                        entry[key] = names
+                result.append(entry)
+        return result
+
+    @staticmethod
+    def value(part: HistoryPart, version: Version):
+        return version.field_dict.get(part.model._meta.get_field(part.named_by).attname)
+
+    def name(self, part: HistoryPart, version: Version) -> dict:
+        field = part.model._meta.get_field(part.named_by)
+        value = self.value(part, version)
+        if not field.is_relation:
+            return {"name": str(value)}
+        name = {"name": f"#{value}"}  # until resolved; kept if the term is gone
+        self.terms[field.related_model].add(value)
+        self.pending.append((field.related_model, value, name))
+        return name
+
+    def resolve(self) -> None:
+        """The terms' names, a query per kind of term."""
+        found = {
+            model: model._base_manager.in_bulk(ids) for model, ids in self.terms.items() if ids
+        }
+        for model, pk, name in self.pending:
+            term = found[model].get(pk)
+            if term is not None:
+                name["name"] = str(term)
+                name["name_en"] = getattr(term, "name_en", "")
 
 
 def previous_versions(content_type, ids: list[str], revision: Revision) -> dict[str, Version]:
@@ -189,6 +293,7 @@ class Entry:
     record: models.Model | None
     kind: str = ""
     fields: list[str] = field(default_factory=list)
+    rows: list[str] = field(default_factory=list)
 
     @property
     def date(self) -> datetime:
@@ -212,13 +317,19 @@ class Entry:
 
     @property
     def summary(self) -> str:
-        """新增 / 删除, or which fields changed (正文、标题 修改), in the page's language."""
+        """新增 / 删除, or which fields changed (正文、标题 修改) and which rows (政策工具/主题
+        新增：信贷), in the page's language."""
         action = self.change.Action
         if self.change.action == action.DELETED:
             return gettext("删除")
         if self.change.action == action.ADDED:
             return gettext("新增")
-        summary = gettext("{fields} 修改").format(fields=gettext("、").join(self.fields))
+        pieces = list(self.rows)
+        if self.fields:
+            pieces.insert(
+                0, gettext("{fields} 修改").format(fields=gettext("、").join(self.fields))
+            )
+        summary = gettext("；").join(pieces)
         return summary[:1].upper() + summary[1:]  # English: "Title, text changed"
 
 
@@ -246,7 +357,8 @@ def entries(changes) -> list[Entry]:
                 change,
                 records.get((change.content_type_id, change.object_id)),
                 kind=translated(KIND_CONTEXT, model._meta.verbose_name) if model else "",
-                fields=field_labels(model, change.fields),
+                fields=field_labels(model, [f for f in change.fields if isinstance(f, str)]),
+                rows=row_labels([f for f in change.fields if isinstance(f, dict)]),
             )
         )
     return result
@@ -260,6 +372,32 @@ def field_labels(model, names: list[str]) -> list[str]:
         for name in names
         if name in by_attname
     ]
+
+
+ROW_CHANGES = {
+    "added": gettext_lazy("{rows} 新增：{names}"),
+    "removed": gettext_lazy("{rows} 删除：{names}"),
+    "changed": gettext_lazy("{rows} 修改：{names}"),
+}
+
+
+def row_labels(entries: list[dict]) -> list[str]:
+    """What changed among a record's rows (RowNames.row_changes), in the page's language:
+    政策工具/主题 新增：信贷、培训. A kind of row removed since is left out."""
+    parts = {part.model._meta.label_lower: part for part in history_parts().values()}
+    labels = []
+    for entry in entries:
+        part = parts.get(entry.get("part"))
+        if part is None:
+            continue
+        rows = translated(FIELD_CONTEXT, part.label)
+        for key, wording in ROW_CHANGES.items():
+            if entry.get(key):
+                names = gettext("、").join(
+                    (english() and name.get("name_en")) or name["name"] for name in entry[key]
+                )
+                labels.append(str(wording).format(rows=rows, names=names))
+    return labels
 
 
 # The changes page's own wording of kinds of record and of fields: 标题 is a kind of record

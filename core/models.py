@@ -551,8 +551,63 @@ def history_kinds() -> dict[type, HistoryKind]:
     return kinds
 
 
+# Rows edited on a listed record's admin page as part of it (a measure's classifications,
+# an action's other quantities): an app names them in `public_history_parts`,
+# {model name: (record, named_by)}, where `record` is the foreign key to the listed record
+# and `named_by` the field that names a row on the changes page (a vocabulary term, or text
+# as printed). A change to such rows is listed as a change of their record.
+@dataclass(frozen=True)
+class HistoryPart:
+    model: type
+    record: str
+    named_by: str
+
+    @property
+    def record_model(self) -> type:
+        return self.model._meta.get_field(self.record).related_model
+
+    @property
+    def label(self):
+        """What the rows are: the kind of term that names them (支持对象), else the model."""
+        field = self.model._meta.get_field(self.named_by)
+        return field.verbose_name if field.is_relation else self.model._meta.verbose_name
+
+
+@functools.cache
+def history_parts() -> dict[type, HistoryPart]:
+    parts = {}
+    for config in apps.get_app_configs():
+        for name, (record, named_by) in getattr(config, "public_history_parts", {}).items():
+            model = config.get_model(name)
+            parts[model] = HistoryPart(model, record, named_by)
+    return parts
+
+
 def _pk_text(model):
     return model._base_manager.values_list(Cast("pk", models.CharField()), flat=True)
+
+
+def _changes_of(model, pk) -> Q:
+    """The changes about a record (`pk`, or an OuterRef to it): its own, of a notice or
+    article also those of what it holds, and those of the records its page lists
+    (`history_includes`, reverse foreign keys: a company's actions, which link to it)."""
+    content_type = ContentType.objects.get_for_model(model)
+    outer = hasattr(pk, "resolve_expression")
+    text = Cast(pk, models.CharField()) if outer else str(pk)
+    if issubclass(model, Publishable):
+        about = Q(governed_by_type=content_type, governed_by_id=text)
+    else:
+        about = Q(content_type=content_type, object_id=text)
+    for name in getattr(model, "history_includes", ()):
+        relation = model._meta.get_field(name)
+        # One query deeper, an OuterRef reaches out one more level.
+        owner = models.OuterRef(pk) if outer else pk
+        listed = _pk_text(relation.related_model).filter(**{relation.field.name: owner})
+        about |= Q(
+            content_type=ContentType.objects.get_for_model(relation.related_model),
+            object_id__in=listed,
+        )
+    return about
 
 
 class ChangeQuerySet(models.QuerySet):
@@ -571,10 +626,14 @@ class ChangeQuerySet(models.QuerySet):
 
     def about(self, record):
         """The changes of this record; of a notice or article, also of what it holds."""
-        content_type = ContentType.objects.get_for_model(record)
-        if isinstance(record, Publishable):
-            return self.filter(governed_by_type=content_type, governed_by_id=str(record.pk))
-        return self.filter(content_type=content_type, object_id=str(record.pk))
+        return self.filter(_changes_of(type(record), record.pk))
+
+    def newest_date(self, model) -> models.Subquery:
+        """The date of the newest of these changes about each `model` record (as `about`
+        reads them), to annotate a queryset of that model with: one query for all."""
+        newest = self.filter(_changes_of(model, models.OuterRef("pk")))
+        newest = newest.order_by("-date").values("date")[:1]
+        return models.Subquery(newest)
 
     def newest_first(self):
         return self.order_by("-date", "-pk")

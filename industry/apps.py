@@ -36,3 +36,6 @@ class IndustryConfig(AppConfig):
         "action": ("paragraph__section__article", ("company", "kind")),
         "product": (None, ()),
     }
+    # Rows edited on a listed record's page as part of it (see core.models.HistoryPart):
+    # an action's other quantities, each named by its phrase as printed.
+    public_history_parts = {"actionquantity": ("action", "phrase")}

@@ -81,8 +81,8 @@ class Article(Publishable, Versioned):
     def get_absolute_url(self) -> str:
         return reverse("industry:article-detail", args=[self.slug])
 
-    def online_citation(self, part: str, *, url: str, accessed, english: bool = False) -> str:
-        """A part of this article (a paragraph, a figure) as a GB/T 7714-2015 reference
+    def online_citation(self, part: str = "", *, url: str, accessed, english: bool = False) -> str:
+        """This article, or a part of it (a paragraph, a figure), as a GB/T 7714-2015 reference
         (core.citation): the author body and the title as printed (on English pages with the
         editors' translation), the part, the page's URL and the day cited. The bulletin
         prints no date for its articles, so the reference gives none."""
@@ -321,6 +321,9 @@ class Product(Term):
         verbose_name=_("所属产品"),
         help_text=_("分项产品所属的产品，例如 固碱、液碱 属于 烧碱。"),
     )
+
+    # Its page charts and lists its figures: their changes are its updates (最后更新).
+    history_includes = ("figures",)
 
     class Meta(Term.Meta):
         verbose_name = _("产品")
@@ -648,6 +651,9 @@ class Company(Searchable, Versioned):
     )
 
     objects = NaturalKeyManager.from_queryset(CompanyQuerySet)()
+    # Its page lists its actions (a change of one links there): their changes are its
+    # updates (最后更新).
+    history_includes = ("actions",)
 
     search_related = ("story__article",)
 

@@ -1,9 +1,13 @@
 """sitemap.xml: every public page, in Chinese and in English (each listed with the other
-as its alternate). Drafts never appear: every record comes through `published()`."""
+as its alternate), a record's page with the date of its last public change (<lastmod>, as
+its page's 最后更新 gives it). Drafts never appear: every record comes through
+`published()`."""
 
 from django.contrib.sitemaps import Sitemap
+from django.db.models import Max
 from django.urls import reverse
 
+from core.models import Change
 from industry.models import Article, Company, Figure, Product
 from policies.models import Measure, Notice
 
@@ -35,12 +39,21 @@ class Pages(BothLanguages):
 
 class Records(BothLanguages):
     """Records with a page of their own; `queryset` lists the public ones, in a stable order
-    (the sitemap is cut into pages)."""
+    (the sitemap is cut into pages), each with its last change read in the same query."""
 
     queryset = None
 
     def items(self):
-        return self.queryset()
+        queryset = self.queryset()
+        return queryset.annotate(last_change=Change.objects.public().newest_date(queryset.model))
+
+    def lastmod(self, record):
+        return record.last_change
+
+    def get_latest_lastmod(self):
+        # The index's date of this section, worked out by the database, not by making
+        # every record of it in Python.
+        return self.items().aggregate(latest=Max("last_change"))["latest"]
 
 
 class Notices(Records):

@@ -31,3 +31,10 @@ class PoliciesConfig(AppConfig):
         "heading": ("notice", ("notice",)),
         "measure": ("notice", ("notice",)),
     }
+    # Rows edited on a listed record's page as part of it (see core.models.HistoryPart):
+    # a measure's classifications, each named by its term.
+    public_history_parts = {
+        "measuretopic": ("measure", "topic"),
+        "measuretargetgroup": ("measure", "target_group"),
+        "measureregion": ("measure", "region"),
+    }

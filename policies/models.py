@@ -291,6 +291,24 @@ class Notice(Publishable, Versioned):
         """The document's own date for a reference: published, else issued."""
         return self.published_on or self.issued_on
 
+    def online_citation(self, part: str = "", *, url: str, accessed, english: bool = False) -> str:
+        """This notice's page (or a part of it) as a GB/T 7714-2015 reference
+        (core.citation): its issuers, its title (on English pages with the editors'
+        translation), its document number and the part, its date, the page's URL and the
+        day cited."""
+        number = f"{self.doc_number}{', ' if english else ' '}{part}" if part else self.doc_number
+        return gb_t_7714(
+            OnlineSource(
+                creators=self.cited_issuers(english=english),
+                title=translated(self.title, self.title_en) if english else self.title,
+                other_title=number,
+                published=self.cited_date(),
+                url=url,
+                accessed=accessed,
+                english=english,
+            )
+        )
+
     def get_absolute_url(self) -> str:
         return reverse("policies:notice-detail", args=[self.slug])
 
@@ -598,20 +616,8 @@ class Measure(Searchable, Versioned):
         """This measure's page as a GB/T 7714-2015 reference (core.citation): the notice's
         issuers, its title (on English pages with the editors' translation), its document
         number and the measure's number, its date, the page's URL and the day cited."""
-        notice = self.notice
         part = f"item {self.number}" if english else f"第{self.number}条"
-        title = translated(notice.title, notice.title_en) if english else notice.title
-        return gb_t_7714(
-            OnlineSource(
-                creators=notice.cited_issuers(english=english),
-                title=title,
-                other_title=f"{notice.doc_number}{', ' if english else ' '}{part}",
-                published=notice.cited_date(),
-                url=url,
-                accessed=accessed,
-                english=english,
-            )
-        )
+        return self.notice.online_citation(part, url=url, accessed=accessed, english=english)
 
     @property
     def source_text(self) -> str:

@@ -53,7 +53,13 @@ def notice_detail(request: HttpRequest, slug: str) -> HttpResponse:
             Prefetch(
                 "headings",
                 queryset=Heading.objects.prefetch_related(
-                    Prefetch("measures", queryset=Measure.objects.select_related("notice"))
+                    # Each measure's citation names its notice's issuers.
+                    Prefetch(
+                        "measures",
+                        queryset=Measure.objects.select_related("notice").prefetch_related(
+                            "notice__issuers"
+                        ),
+                    )
                 ),
             ),
         ),

@@ -14,8 +14,8 @@ from pytest_django.asserts import assertContains, assertNotContains
 
 from core.changes import fill_from_history
 from core.models import Change
-from industry.models import Article, Company, Figure, Product
-from policies.models import Measure, Notice
+from industry.models import ActionQuantity, Article, Company, Figure, Product
+from policies.models import Measure, Notice, Topic
 from tests.test_history import change_url, form_data
 
 pytestmark = pytest.mark.django_db
@@ -359,3 +359,161 @@ def test_a_revision_of_many_records_is_compared_in_batches(seed, monkeypatch):
             measure.save()
     edits = Change.objects.filter(action=Change.Action.CHANGED, fields=["title_en"])
     assert sorted(edits.values_list("object_id", flat=True)) == sorted(str(m.pk) for m in measures)
+
+
+def edit_classifications(editor, measure: Measure, edit) -> None:
+    """Save the measure's admin page with only its classification rows changed by `edit`
+    (given the form data and each row's prefix by the term's name)."""
+    url = change_url(measure)
+    response = editor.get(url)
+    data = form_data(editor, url)
+    rows = {}
+    for formset in response.context["inline_admin_formsets"]:
+        for form in formset.formset.forms:
+            rows[str(form.instance.term)] = form.prefix
+    edit(data, rows)
+    response = editor.post(url, data)
+    assert response.status_code == 302, response.context and response.context["errors"]
+
+
+def test_an_edit_of_classifications_alone_is_listed_by_name(client, editor):
+    """Only the inline rows change (a topic added, a target group removed, an evidence
+    edited): one entry for the measure says which, by name, in both languages."""
+    measure = Measure.objects.get(notice__slug=NOTICE, number=8)
+    topic = Topic.objects.get(slug="financing-services")
+
+    def edit(data, rows):
+        data |= {
+            "topic_assignments-TOTAL_FORMS": 2,
+            "topic_assignments-1-topic": topic.pk,
+            "topic_assignments-1-evidence": "推广基于多维度大数据分析的新型征信模式",
+            f"{rows['受疫情影响较大的企业']}-DELETE": "on",
+            f"{rows['小微企业']}-evidence": "向小微企业发放的贷款",
+        }
+
+    edit_classifications(editor, measure, edit)
+    change = Change.objects.filter(object_id=str(measure.pk)).latest("date")
+    assert change.action == Change.Action.CHANGED and change.public
+    assert Change.objects.filter(revision=change.revision).count() == 1
+
+    response = client.get(reverse("changes"))
+    first = response.context["entries"][0]
+    assert first.record == measure
+    assert first.summary == (
+        "政策工具/主题 新增：融资产品与服务；支持对象 删除：受疫情影响较大的企业；"
+        "支持对象 修改：小微企业"
+    )
+    assertContains(response, first.summary)
+    assertNotContains(response, "alice")
+    assertNotContains(response, "向小微企业发放的贷款")  # the evidence is a value
+    english = client.get("/en/changes/").context["entries"][0].summary
+    assert english == (
+        "Topics added: Financing products and services; target groups removed: Enterprises"
+        " hard hit by the epidemic; target groups changed: Small and micro enterprises"
+    ), english
+    title, link = entries(atom(client, f"/policies/notices/{NOTICE}/feed/"))[0]
+    assert link.endswith(MEASURE_8) and "政策工具/主题 新增：融资产品与服务" in title
+
+
+def test_classifications_saved_unchanged_make_no_entry(editor):
+    measure = Measure.objects.get(notice__slug=NOTICE, number=8)
+    count = Change.objects.count()
+    edit_classifications(editor, measure, lambda data, rows: None)
+    assert Change.objects.count() == count
+
+
+def test_a_classification_moved_to_another_term_is_removed_and_added(client, editor):
+    measure = Measure.objects.get(notice__slug=NOTICE, number=8)
+    training = Topic.objects.get(slug="financing-services")
+
+    def edit(data, rows):
+        data[f"{rows['信贷']}-topic"] = training.pk
+
+    edit_classifications(editor, measure, edit)
+    summary = client.get(reverse("changes")).context["entries"][0].summary
+    assert summary == "政策工具/主题 新增：融资产品与服务；政策工具/主题 删除：信贷"
+
+
+def test_an_actions_other_quantities_edited_alone_are_listed(client, editor):
+    """The industry app's inline rows: an action's other quantities, named as printed."""
+    quantity = ActionQuantity.objects.select_related("action").first()
+    action = quantity.action
+    url = change_url(action)
+    data = form_data(editor, url)
+    prefix = next(k for k, v in data.items() if k.endswith("-phrase") and v == quantity.phrase)
+    data[prefix.removesuffix("phrase") + "position"] = 9
+    assert editor.post(url, data).status_code == 302
+    entry = client.get(reverse("changes")).context["entries"][0]
+    assert entry.record == action
+    assert entry.summary == f"行动中的其他数量 修改：{quantity.phrase}"
+    english = client.get("/en/changes/")
+    assertContains(english, 'Other quantities changed: <span lang="zh-Hans">')
+
+
+SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+
+
+def lastmods(client, url) -> dict[str, str | None]:
+    tree = ET.fromstring(client.get(url).content)
+    return {
+        node.find(f"{SITEMAP}loc").text.removeprefix("http://testserver"): (
+            node.find(f"{SITEMAP}lastmod").text
+            if node.find(f"{SITEMAP}lastmod") is not None
+            else None
+        )
+        for node in tree.iter(f"{SITEMAP}url")
+    }
+
+
+def test_the_sitemap_gives_each_record_its_last_change(client, edited_measure):
+    """<lastmod> is the date of the record's newest public change (a notice's: of anything
+    in it), in both languages; the sitemap index gives each section's newest."""
+    day = timezone.now() - timedelta(days=3)
+    earlier = day - timedelta(days=30)
+    Change.objects.update(date=earlier)
+    Change.objects.filter(object_id=str(edited_measure.pk), content_type__model="measure").update(
+        date=day
+    )
+    day, earlier = (f"{timezone.localdate(d):%Y-%m-%d}" for d in (day, earlier))
+    measures = lastmods(client, "/sitemap-measures.xml")
+    url = edited_measure.get_absolute_url()
+    assert measures[url] == measures[f"/en{url}"] == day
+    other = Measure.objects.get(notice__slug=NOTICE, number=9).get_absolute_url()
+    assert measures[other] == earlier
+    notice = edited_measure.notice.get_absolute_url()
+    assert lastmods(client, "/sitemap-notices.xml")[notice] == day
+    figure = Figure.objects.get(number=1).get_absolute_url()
+    assert lastmods(client, "/sitemap-figures.xml")[figure] == earlier
+    index = ET.fromstring(client.get("/sitemap.xml").content)
+    sections = {
+        node.find(f"{SITEMAP}loc").text: node.findtext(f"{SITEMAP}lastmod")
+        for node in index.iter(f"{SITEMAP}sitemap")
+    }
+    assert sections["http://testserver/sitemap-measures.xml"].startswith(day)
+
+
+@pytest.mark.parametrize("section", ["measures", "notices", "figures", "companies", "products"])
+def test_the_sitemaps_last_changes_take_one_query(client, seed, section, django_assert_num_queries):
+    with django_assert_num_queries(2):  # the count (for the pages) and the rows
+        response = client.get(f"/sitemap-{section}.xml")
+    assert response.status_code == 200 and b"<lastmod>" in response.content
+
+
+@pytest.mark.parametrize(
+    ("page", "listed"),
+    [
+        (lambda: Company.objects.get(slug="dadi"), lambda company: company.actions.first()),
+        (lambda: Product.objects.get(slug="caustic-soda"), lambda p: p.figures.first()),
+    ],
+    ids=["company-action", "product-figure"],
+)
+def test_a_change_of_what_a_page_lists_is_its_last_update(client, seed, page, listed):
+    """A company's page lists its actions (a change of one links there), a product's its
+    figures: their changes date the page, in its 最后更新 and in the sitemap."""
+    record = page()
+    Change.objects.update(date=timezone.now() - timedelta(days=400))
+    edit_with_history(listed(record), note="编者核对过。")
+    today = f"{timezone.localdate():%Y-%m-%d}"
+    assertContains(client.get(record.get_absolute_url()), f">{today}</time>")
+    section = "companies" if isinstance(record, Company) else "products"
+    assert lastmods(client, f"/sitemap-{section}.xml")[record.get_absolute_url()] == today

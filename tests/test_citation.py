@@ -8,6 +8,7 @@ from html import unescape
 
 import pytest
 from django.utils import timezone, translation
+from django.utils.html import strip_tags
 
 from core.citation import OnlineSource, gb_t_7714, translated
 from industry.models import Figure, Paragraph, Section
@@ -174,6 +175,30 @@ def test_every_measure_page_carries_its_citation_and_copy_buttons(client, seed, 
 
 
 @pytest.mark.parametrize("prefix", ["", "/en"])
+def test_the_notice_page_gives_every_measure_its_citation_and_copy_buttons(client, seed, prefix):
+    """The whole notice: each of its 20 measures cited as on its own page, ending in that
+    page's permanent URL and the day cited, with a button to copy each."""
+    notice = Measure.objects.published().first().notice
+    with translation.override("en" if prefix else "zh-hans"):
+        html = client.get(notice.get_absolute_url()).content.decode()
+        measures = list(notice.measures.all())
+        paths = [measure.get_absolute_url() for measure in measures]
+    cited = [strip_tags(citation) for citation in citations_on(html)]
+    assert len(cited) == len(measures) == 20
+    today = timezone.localdate().isoformat()
+    targets = set(copy_targets(html))
+    for measure, path, citation in zip(measures, paths, cited, strict=True):
+        assert citation.endswith(f"[{today}]. http://testserver{path}."), citation
+        assert (
+            f", item {measure.number}[EB/OL]" if prefix else f" 第{measure.number}条[EB/OL]"
+        ) in (citation)
+        assert citation in map(strip_tags, citations_on(client.get(path).content.decode()))
+        key = f"cite-{measure.anchor}"
+        assert {f"{key}-text", f"{key}-url"} <= targets
+        assert f'id="{key}-url" href="http://testserver{path}"' in html
+
+
+@pytest.mark.parametrize("prefix", ["", "/en"])
 def test_every_figure_page_carries_its_citation_and_copy_buttons(client, seed, prefix):
     for number in Figure.objects.published().values_list("number", flat=True):
         path = f"{prefix}/industry/figures/{number}/"
@@ -219,3 +244,25 @@ def test_chinese_in_an_english_citation_is_marked_as_chinese():
     )
     with translation.override("zh-hans"):
         assert mark_chinese("<b>关于</b>") == "&lt;b&gt;关于&lt;/b&gt;"
+
+
+@pytest.mark.parametrize("prefix", ["", "/en"])
+@pytest.mark.parametrize("name", ["notice", "measure", "article"])
+def test_printing_gives_the_same_reference_as_the_page(client, seed, prefix, name):
+    """The print-only line under a notice, a measure or an article is its GB/T 7714-2015
+    reference (ending in the day cited and its permanent URL), not an older prose form."""
+    path = {
+        "notice": "/policies/notices/gxmd-2020-14/",
+        "measure": PAGES["measure"],
+        "article": PAGES["article"],
+    }[name]
+    html = client.get(prefix + path).content.decode()
+    line = re.search(r'<p class="print-only citation-line">(.*?)</p>', html).group(1)
+    text = unescape(strip_tags(line))
+    today = timezone.localdate().isoformat()
+    assert text.startswith("Cite as: " if prefix else "引用：")
+    dated = "" if name == "article" else "(2020-02-09)"  # the bulletin dates no article
+    assert text.endswith(f"[EB/OL]. {dated}[{today}]. http://testserver{prefix}{path}."), text
+    assert "[EB/OL]" in text and "网址" not in text
+    if name == "measure":
+        assert (", item 8[EB/OL]" if prefix else " 第8条[EB/OL]") in text

@@ -46,6 +46,12 @@ PAGES = {
     "company-list": ("/industry/companies/", 200),
     "company": ("/industry/companies/beiyuan/", 200),
     "data-notes": ("/industry/data-notes/", 200),
+    "match": ("/policies/match/", 200),
+    "match-result": (
+        "/policies/match/?size=small&province=hubei&situation=hard-hit&need=credit",
+        200,
+    ),
+    "changes": ("/changes/", 200),
     "login": ("/accounts/login/", 200),
     "404": ("/no-such-page/", 404),
     "measure-list-bad-filter": ("/policies/measures/?topic=no-such-topic", 400),

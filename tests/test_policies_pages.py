@@ -50,7 +50,9 @@ def test_notice_list(client, seed, django_assert_max_num_queries):
 def test_notice_reads_in_order_with_header_toc_and_anchors(
     client, seed, django_assert_max_num_queries
 ):
-    with django_assert_max_num_queries(6):  # with the data versions (the page cache's key)
+    # With the data versions (the page cache's key) and the issuers the measures' citations
+    # name.
+    with django_assert_max_num_queries(7):
         response = client.get(NOTICE_URL)
     body = response.content.decode()
     for label in ["发文字号", "发文机关", "成文日期", "主送机关", "目录"]:

@@ -57,6 +57,13 @@ def source_filter(value):
 
 
 @register.filter
+def mixed(value):
+    """Text that mixes the page's language with Chinese names (a change's summary): on
+    English pages each run of Chinese marked as Chinese."""
+    return mark_chinese(value)
+
+
+@register.filter
 def zh(value):
     """Mark Chinese source text (a document number, a quote) as Chinese."""
     return format_html('<span lang="zh-Hans">{}</span>', value)

@@ -67,6 +67,44 @@ def test_follow_an_admins_edit_from_the_feed_to_the_record(
         reader.close()
 
 
+def test_an_edit_of_a_measures_classifications_alone_is_listed(
+    browser, site, page, admin_credentials
+):
+    """Staff delete one classification row on the measure's admin page and save nothing
+    else: readers see one entry for the measure naming the target group removed."""
+    log_in(page, admin_credentials)
+    page.goto("/admin/policies/measure/?q=加大信贷支持力度")
+    page.get_by_role("link", name="加大信贷支持力度").first.click()
+    row = page.locator("tr.form-row", has_text="受疫情影响较大的企业")
+    row.locator("input[type='checkbox'][name$='-DELETE']").check()
+    page.locator("input[name='_save']").click()
+    expect(page.locator(".messagelist")).to_be_visible()
+
+    reader = browser.new_context(base_url=site, viewport=PHONE)
+    try:
+        visitor = reader.new_page()
+        for prefix, summary in [
+            ("", "支持对象 删除：受疫情影响较大的企业"),
+            ("/en", "Target groups removed: Enterprises hard hit by the epidemic"),
+        ]:
+            visitor.goto(f"{prefix}/changes/")
+            first = visitor.locator(".change").first
+            expect(first.locator(".change-summary")).to_have_text(summary)
+            expect(first).not_to_contain_text(admin_credentials[0])
+            feed = visitor.request.get(f"{prefix}/policies/notices/gxmd-2020-14/feed/")
+            entry = ET.fromstring(feed.body()).find(f"{ATOM}entry")
+            assert summary in entry.find(f"{ATOM}title").text
+            first.get_by_role("link").click()
+            expect(visitor).to_have_url(f"{site}{prefix}/policies/notices/gxmd-2020-14/measures/8/")
+            expect(visitor.locator(".classification")).not_to_contain_text(
+                "受疫情影响较大的企业" if not prefix else "hard hit by the epidemic"
+            )
+        visitor.goto("/changes/")
+        visitor.screenshot(path=artifact("screenshots/changes-classifications-375.png"))
+    finally:
+        reader.close()
+
+
 @pytest.mark.parametrize("prefix", ["", "/en"])
 def test_the_changes_page_passes_axe(page, axe, site, prefix):
     page.goto(f"{prefix}/changes/")

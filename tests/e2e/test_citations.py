@@ -15,6 +15,7 @@ PHONE_390 = {"width": 390, "height": 844}
 MEASURE_8 = "/policies/notices/gxmd-2020-14/measures/8/"
 FIGURE_27 = "/industry/figures/27/"
 ARTICLE = "/industry/articles/chlor-alkali-2019/"
+NOTICE = "/policies/notices/gxmd-2020-14/"
 
 
 def copy(page, button) -> str:
@@ -71,6 +72,20 @@ def test_copy_a_paragraphs_citation_from_the_article(context, page, site, prefix
     assert link == f"{site}{prefix}{ARTICLE}#s2-1-p2"
 
 
+@pytest.mark.parametrize("prefix", ["", "/en"])
+def test_copy_a_measures_citation_from_the_whole_notice(context, page, site, prefix):
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site)
+    page.goto(prefix + NOTICE)
+    measure = page.locator("#measure-8")
+    measure.locator("summary").click()
+    citation = copy(page, measure.locator(".copy-button[data-copy-target='cite-measure-8-text']"))
+    part = "14号, item 8[EB/OL]" if prefix else "14号 第8条[EB/OL]"
+    assert part in citation, citation
+    url = f"{site}{prefix}{MEASURE_8}"
+    assert citation.endswith(f"[{date.today().isoformat()}]. {url}."), citation
+    assert copy(page, measure.locator(".copy-button[data-copy-target='cite-measure-8-url']")) == url
+
+
 CLIPPED = """() => [...document.querySelectorAll(".citation-text, .citation-url, .cite-box, .copy-row")]
   .filter((el) => el.getClientRects().length)
   .map((el) => ({
@@ -81,17 +96,18 @@ CLIPPED = """() => [...document.querySelectorAll(".citation-text, .citation-url,
 
 
 @pytest.mark.parametrize("prefix", ["", "/en"])
-@pytest.mark.parametrize("path", [MEASURE_8, FIGURE_27, ARTICLE])
+@pytest.mark.parametrize("path", [MEASURE_8, FIGURE_27, ARTICLE, NOTICE])
 def test_the_citation_box_is_whole_on_a_phone(page, prefix, path):
     page.set_viewport_size(PHONE_390)
     page.goto(prefix + path)
-    if path == ARTICLE:
-        page.locator("#s2-3b-p1 summary").click()
+    opened = {ARTICLE: "#s2-3b-p1", NOTICE: "#measure-8"}.get(path)
+    if opened:
+        page.locator(f"{opened} summary").click()
     boxes = page.evaluate(CLIPPED)
     assert boxes, "the page has a citation box"
     width = page.evaluate("document.documentElement.clientWidth")
     assert all(not b["clipped"] and b["right"] <= width + 0.5 for b in boxes), boxes
     name = f"{'en' if prefix else 'zh'}-{path.strip('/').replace('/', '-')}"
-    target = page.locator(".cite-box").first if path != ARTICLE else page.locator("#s2-3b-p1")
+    target = page.locator(opened) if opened else page.locator(".cite-box").first
     target.scroll_into_view_if_needed()
     page.screenshot(path=artifact(f"screenshots/citation-390-{name}.png"))
