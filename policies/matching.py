@@ -271,16 +271,17 @@ def in_order(index: Index, classes: list[int]) -> Iterator[int]:
 
 def measures_of(ids: list[int]) -> list[Measure]:
     """These public measures, in this order, with their classifications: one query for
-    the measures, one for each kind of classification."""
+    the measures, one for their notices' issuers, one for each kind of classification."""
     found = Measure.objects.published().with_context().in_bulk(ids)
     shown = [found[pk] for pk in ids if pk in found]  # one unpublished meanwhile: left out
-    prefetch_related_objects(shown, *assignments_with_terms())
+    # The notices' issuers, for the references (Measure.online_citation).
+    prefetch_related_objects(shown, "notice__issuers", *assignments_with_terms())
     return shown
 
 
 def match(profile: Profile) -> Match:
-    """The list for one profile: the index (computed once per edit) and four queries for
-    the measures shown with their classifications, however many measures there are."""
+    """The list for one profile: the index (computed once per edit) and five queries for
+    the measures shown with their issuers and classifications, however many there are."""
     found = index()
     classes = parts(found, profile)
     shown = {

@@ -1,7 +1,7 @@
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
@@ -260,7 +260,7 @@ MATCH_COLUMNS: exports.Columns = {
     "part": lambda r: str(MATCH_PARTS[r["part"]]),
     "rank": lambda r: r["rank"],
     "citation": lambda r: r["fit"].measure.citation,
-    "full_citation": lambda r: r["fit"].measure.full_citation,
+    "full_citation": lambda r: r["reference"],
     "title": lambda r: r["fit"].measure.title,
     "title_is_editorial": lambda r: r["fit"].measure.title_is_editorial,
     "why": lambda r: reasons(r["fit"]),
@@ -315,10 +315,15 @@ def measure_match_export(request: HttpRequest, fmt: str) -> HttpResponse:
         return render(request, MATCH_TEMPLATE, {"form": form, "result": None}, status=400)
     profile = matching.profile_of(form.cleaned_data)
 
+    today, english = timezone.localdate(), translation.get_language() == "en"
+
     def rows():
         found = matching.fitting(profile, exports.CHUNK)
         for rank, (part, fit) in enumerate(found, start=1):
-            yield {"part": part, "rank": rank, "fit": fit}
+            # Each measure cited as its page cites it (GB/T 7714, the day of the download).
+            url = request.build_absolute_uri(fit.measure.get_absolute_url())
+            reference = fit.measure.online_citation(url=url, accessed=today, english=english)
+            yield {"part": part, "rank": rank, "fit": fit, "reference": reference}
 
     return exports.export(
         request,

@@ -13,6 +13,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from pytest_django.asserts import assertContains, assertNotContains
 
 from policies import matching
@@ -285,9 +286,12 @@ def test_xlsx_download_reads_back_with_chinese_intact(client, seed):
     header, *rows = read_xlsx(response)
     assert "为何适用（编者分类及依据）" in header
     first = dict(zip(header, rows[0], strict=True))
-    assert first["完整引用"].startswith(
-        "工业和信息化部《工业和信息化部关于应对新型冠状病毒肺炎疫情"
-    )
+    # As the measure's page cites it: GB/T 7714, its permanent URL, the day downloaded.
+    reference = first["完整引用"]
+    assert reference.startswith("中华人民共和国工业和信息化部. 工业和信息化部关于应对新型冠状病毒")
+    assert "[EB/OL]" in reference and "工信明电〔2020〕14号 第8条" in reference
+    assert f"http://testserver{Measure.objects.get(number=8).get_absolute_url()}" in reference
+    assert f"[{timezone.localdate().isoformat()}]" in reference
     assert first["原文"] == Measure.objects.get(number=8).source_text
     assert first["网址"].endswith("/policies/notices/gxmd-2020-14/measures/8/")
 
@@ -446,3 +450,11 @@ def test_the_index_is_computed_once_per_edit_for_all_requests(client, seed, monk
     result = client.get(MATCH, PROFILE).context["result"]
     assert len(built) == 2
     assert 1 in numbers(result.unfit)
+
+
+def test_each_measure_of_the_list_is_cited_as_its_page_cites_it(client, seed):
+    response = client.get(MATCH, PROFILE)
+    eight = Measure.objects.get(number=8)
+    page = client.get(eight.get_absolute_url()).content.decode()
+    reference = re.search(r'class="print-only citation-line">引用：(.*?)</p>', page).group(1)
+    assertContains(response, f'<p class="fit-citation">引用：{reference}</p>', html=False)
