@@ -468,6 +468,14 @@ def neighbour_row(*, before: bool) -> Subquery:
     return Subquery(siblings.values(row=row)[:1])
 
 
+@functools.cache  # built once, as neighbour_row
+def has_industry_actions() -> Exists:
+    """Whether a company action is linked to the measure OuterRef (the industry app links
+    its actions to measures)."""
+    links = Measure._meta.get_field("industry_actions").through.objects
+    return Exists(links.filter(measure=OuterRef("pk")))
+
+
 def issuers_for_citation() -> models.Prefetch:
     """A notice's issuers with what a reference names them by (Notice.cited_issuers)."""
     return models.Prefetch(
@@ -492,9 +500,10 @@ class MeasureQuerySet(SearchableQuerySet):
     def for_page(self):
         """What a measure's page shows, in one query: the columns it shows of the measure,
         its heading and notice (and the notice that changed the notice's validity), its
-        previous and next measures in the notice (`neighbour`) and its newest public
-        change (`last_public_change`). The notice's issuers, the classifications and the
-        related actions are a query each (issuers_for_citation, Measure.classifications)."""
+        previous and next measures in the notice (`neighbour`), its newest public change
+        (`last_public_change`) and whether any company action is linked to it. The notice's
+        issuers, the classifications and the related actions are a query each
+        (issuers_for_citation, Measure.classifications, policies.views.related_actions)."""
         return (
             self.select_related("heading", "notice__validity_changed_by")
             .only(*PAGE_COLUMNS)
@@ -502,6 +511,7 @@ class MeasureQuerySet(SearchableQuerySet):
                 previous_row=neighbour_row(before=True),
                 next_row=neighbour_row(before=False),
                 last_public_change=newest_public_change(Measure),
+                has_industry_actions=has_industry_actions(),
             )
         )
 

@@ -98,13 +98,14 @@ def related_actions() -> Prefetch:
 
 @require_safe
 def measure_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
-    # Four queries: the measure with its notice, neighbours and last update; the notice's
-    # issuers (the citation); the classifications; the related actions.
+    # At most four queries: the measure with its notice, neighbours and last update; the
+    # notice's issuers (the citation); the classifications; the related actions, if any.
     measure = get_object_or_404(Measure.objects.for_page(), notice__slug=slug, number=number)
     measure.heading.notice = measure.notice  # the heading's link; spares a query
-    # Each from its own record: a prefetch through the measure (notice__issuers) costs more.
+    # From the notice itself: a prefetch through the measure (notice__issuers) costs more.
     prefetch_related_objects([measure.notice], issuers_for_citation())
-    prefetch_related_objects([measure], related_actions())
+    if measure.has_industry_actions:  # most measures have none: no query for them
+        prefetch_related_objects([measure], related_actions())
     return shown_to(
         request,
         measure.notice,
