@@ -469,7 +469,7 @@ class Analysis:
         self.by_number = {f.number: f for f in self.figures}
         articles = defaultdict(list)
         for figure in self.figures:
-            articles[figure.paragraph.section.article_id].append(figure)
+            articles[figure.section.article_id].append(figure)  # the paragraph's section
         # Figures an editor enters can make a formula meaningless (a capacity equal to its
         # own net addition divides by zero): such a derivation is left out, not a crash.
         with decimal.localcontext() as context:

@@ -27,6 +27,7 @@ from core.models import (
     SearchableQuerySet,
     Term,
     Versioned,
+    newest_public_change,
 )
 from policies.models import Measure
 
@@ -370,6 +371,20 @@ class FigureQuerySet(SearchableQuerySet):
     def with_context(self):
         """What a figure row shows and links to, without a query per row."""
         return self.for_search().defer(*self.SEARCH_STREAMS)
+
+    def for_page(self):
+        """A figure's page: the figure with its context and its newest public change
+        (`last_public_change`); the checks it takes part in come from its article's figures
+        (for_checks)."""
+        return self.with_context().annotate(last_public_change=newest_public_change(Figure))
+
+    def for_checks(self):
+        """What the derivations and checks read of the figures, and what the page writes of
+        them (product, indicator, section, sentence): not their notes, paragraphs or search
+        tokens."""
+        return self.select_related("product", "indicator", "section__parent").defer(
+            "search_title", "search_body", "note"
+        )
 
     def for_table(self):
         """The figures table's rows, which link to the sentence and the paragraph but do not

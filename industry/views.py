@@ -224,8 +224,11 @@ def key_figures(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def figure_detail(request: HttpRequest, number: int) -> HttpResponse:
-    figure = get_object_or_404(Figure.objects.with_context(), number=number)
-    analysis = analyse_articles([figure])
+    # Two queries: the figure with its context and last update; its article's figures, for
+    # the checks it takes part in.
+    figure = get_object_or_404(Figure.objects.for_page(), number=number)
+    article = figure.paragraph.section.article
+    analysis = Analysis(Figure.objects.for_checks().filter(section__article=article))
     same_sentence = [
         f
         for f in analysis.figures
@@ -233,7 +236,7 @@ def figure_detail(request: HttpRequest, number: int) -> HttpResponse:
     ]
     return shown_to(
         request,
-        figure.paragraph.section.article,
+        article,
         lambda: render(
             request,
             "industry/figure_detail.html",

@@ -1,6 +1,9 @@
+import functools
+
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q, Subquery, Value
+from django.db.models.functions import JSONObject
 from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 from django.urls import reverse
@@ -17,6 +20,7 @@ from core.models import (
     SearchableQuerySet,
     Term,
     Versioned,
+    newest_public_change,
 )
 
 CHINESE_NUMERALS = "零一二三四五六七八九十"
@@ -450,6 +454,47 @@ class Region(Classification):
         return reverse("policies:measure-list") + f"?region={self.slug}"
 
 
+# The columns a measure's page shows (MeasureQuerySet.for_page); never the search tokens.
+PAGE_COLUMNS = [
+    *("number", "title", "title_en", "title_is_editorial", "text"),
+    *("heading__ordinal", "heading__title", "heading__title_en"),
+    *("notice__status", "notice__slug", "notice__doc_number", "notice__title"),
+    *("notice__title_en", "notice__issuing_body", "notice__issued_on", "notice__published_on"),
+    *("notice__validity", "notice__validity_changed_on", "notice__validity_note"),
+    *("notice__validity_changed_by__slug", "notice__validity_changed_by__doc_number"),
+]
+# What a previous / next link shows of a measure.
+NEIGHBOUR_COLUMNS = ("number", "title", "title_en", "title_is_editorial")
+
+
+@functools.cache  # built once: a filter copies the expression it is given
+def neighbour_row(*, before: bool) -> Subquery:
+    """The previous (before=True) or next measure of the notice of the measure OuterRef,
+    as a JSON object of NEIGHBOUR_COLUMNS (read through the unique (notice, number) index)."""
+    siblings = Measure.objects.filter(notice=OuterRef("notice"))
+    if before:
+        siblings = siblings.filter(number__lt=OuterRef("number")).order_by("-number")
+    else:
+        siblings = siblings.filter(number__gt=OuterRef("number")).order_by("number")
+    row = JSONObject(**{column: column for column in NEIGHBOUR_COLUMNS})
+    return Subquery(siblings.values(row=row)[:1])
+
+
+@functools.cache  # built once, as neighbour_row
+def has_industry_actions() -> Exists:
+    """Whether a company action is linked to the measure OuterRef (the industry app links
+    its actions to measures)."""
+    links = Measure._meta.get_field("industry_actions").through.objects
+    return Exists(links.filter(measure=OuterRef("pk")))
+
+
+def issuers_for_citation() -> models.Prefetch:
+    """A notice's issuers with what a reference names them by (Notice.cited_issuers)."""
+    return models.Prefetch(
+        "issuers", queryset=Issuer.objects.only("name", "name_en", "full_name", "aliases")
+    )
+
+
 class MeasureQuerySet(SearchableQuerySet):
     def published(self):
         """The measures of published notices: what every public page, count and export reads."""
@@ -463,6 +508,24 @@ class MeasureQuerySet(SearchableQuerySet):
     def with_context(self):
         """What every list row shows: the heading and notice without extra queries."""
         return self.for_search()
+
+    def for_page(self):
+        """What a measure's page shows, in one query: the columns it shows of the measure,
+        its heading and notice (and the notice that changed the notice's validity), its
+        previous and next measures in the notice (`neighbour`), its newest public change
+        (`last_public_change`) and whether any company action is linked to it. The notice's
+        issuers, the classifications and the related actions are a query each
+        (issuers_for_citation, Measure.classifications, policies.views.related_actions)."""
+        return (
+            self.select_related("heading", "notice__validity_changed_by")
+            .only(*PAGE_COLUMNS)
+            .annotate(
+                previous_row=neighbour_row(before=True),
+                next_row=neighbour_row(before=False),
+                last_public_change=newest_public_change(Measure),
+                has_industry_actions=has_industry_actions(),
+            )
+        )
 
     def in_force(self):
         """Leaves out the measures of notices repealed or expired (已废止, 已失效)."""
@@ -590,14 +653,42 @@ class Measure(Searchable, Versioned):
         return f"measure-{self.number}"
 
     def neighbour(self, *, before: bool) -> "Measure | None":
-        """The previous (before=True) or next measure of the same notice."""
-        siblings = Measure.objects.filter(notice_id=self.notice_id)
-        if before:
-            found = siblings.filter(number__lt=self.number).order_by("-number").first()
-        else:
-            found = siblings.filter(number__gt=self.number).order_by("number").first()
-        if found:
-            found.notice = self.notice  # same notice; spares a query for its URL
+        """The previous (before=True) or next measure of the same notice, as read with this
+        one (MeasureQuerySet.for_page): enough for a link to it."""
+        row = self.previous_row if before else self.next_row
+        if not row:
+            return None
+        found = Measure(notice=self.notice, **{column: row[column] for column in NEIGHBOUR_COLUMNS})
+        found.title_is_editorial = bool(found.title_is_editorial)  # SQLite's JSON says 0 / 1
+        return found
+
+    def classifications(self) -> dict[str, list["Assignment"]]:
+        """The measure's assignments with their evidence, by kind ("topic", "target_group",
+        "region"), each in the order of its classifications: one query, a union of the three
+        tables, reading only what a tag shows (the term's slug and names)."""
+        parts = [
+            through.objects.filter(measure=self)
+            .order_by()  # the union is ordered, not its parts
+            .values(
+                "evidence",
+                kind=Value(through.kind, output_field=models.CharField()),
+                slug=F(f"{through.term_field}__slug"),
+                name=F(f"{through.term_field}__name"),
+                name_en=F(f"{through.term_field}__name_en"),
+                position=F(f"{through.term_field}__position"),
+            )
+            for through in ASSIGNMENTS
+        ]
+        rows = parts[0].union(*parts[1:], all=True).order_by("position", "slug")
+        found = {through.kind: [] for through in ASSIGNMENTS}
+        for row in rows:
+            through = ASSIGNMENT_OF_KIND[row["kind"]]
+            term = through._meta.get_field(through.term_field).related_model(
+                slug=row["slug"], name=row["name"], name_en=row["name_en"]
+            )
+            found[row["kind"]].append(
+                through(measure=self, evidence=row["evidence"], **{through.term_field: term})
+            )
         return found
 
     @property
@@ -739,6 +830,7 @@ class MeasureRegion(Assignment):
 
 # A measure's classifications, each with its evidence.
 ASSIGNMENTS = (MeasureTopic, MeasureTargetGroup, MeasureRegion)
+ASSIGNMENT_OF_KIND = {through.kind: through for through in ASSIGNMENTS}
 
 
 def assignments_with_terms() -> list[models.Prefetch]:

@@ -1,4 +1,4 @@
-from django.db.models import Prefetch
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone, translation
@@ -18,7 +18,7 @@ from policies.models import (
     Measure,
     Notice,
     SizeClass,
-    assignments_with_terms,
+    issuers_for_citation,
 )
 
 MEASURES_PER_PAGE = 20
@@ -89,21 +89,29 @@ def public_measures():
 
 
 def related_actions() -> Prefetch:
-    """A measure's company actions that the public may see. The industry app links its
-    actions to measures; reached through the relation, so this app need not import it."""
+    """A measure's company actions that the public may see, with what the measure page shows
+    of them. The industry app links its actions to measures; reached through the relation,
+    so this app need not import it."""
     actions = Measure._meta.get_field("industry_actions").related_model.objects
-    return Prefetch("industry_actions", queryset=actions.published().with_company())
+    shown = ("position", "item", "company__slug", "company__name")
+    return Prefetch(
+        "industry_actions",
+        queryset=actions.published()
+        .with_company()
+        .only(*shown, "kind__slug", "kind__name", "kind__name_en"),
+    )
 
 
 @require_safe
 def measure_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
-    measure = get_object_or_404(
-        Measure.objects.with_context()
-        .select_related("notice__validity_changed_by")
-        .prefetch_related("notice__issuers", *assignments_with_terms(), related_actions()),
-        notice__slug=slug,
-        number=number,
-    )
+    # At most four queries: the measure with its notice, neighbours and last update; the
+    # notice's issuers (the citation); the classifications; the related actions, if any.
+    measure = get_object_or_404(Measure.objects.for_page(), notice__slug=slug, number=number)
+    measure.heading.notice = measure.notice  # the heading's link; spares a query
+    # From the notice itself: a prefetch through the measure (notice__issuers) costs more.
+    prefetch_related_objects([measure.notice], issuers_for_citation())
+    if measure.has_industry_actions:  # most measures have none: no query for them
+        prefetch_related_objects([measure], related_actions())
     return shown_to(
         request,
         measure.notice,
@@ -112,6 +120,7 @@ def measure_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse
             "policies/measure_detail.html",
             {
                 "measure": measure,
+                "classifications": measure.classifications(),
                 "previous": measure.neighbour(before=True),
                 "next": measure.neighbour(before=False),
             },

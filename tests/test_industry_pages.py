@@ -1,7 +1,9 @@
 import re
 
 import pytest
+from django.db import connection
 from django.template.loader import render_to_string
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.html import strip_tags
 from pytest_django.asserts import assertContains, assertNotContains
@@ -18,6 +20,7 @@ from industry.models import (
     Section,
 )
 from policies.models import Measure
+from tests.test_changes import edit_with_history
 
 pytestmark = pytest.mark.django_db
 
@@ -193,7 +196,7 @@ def test_figure_detail_shows_sentence_paragraph_and_derivations(
     figure = Figure.objects.get(
         product__slug="pvc", indicator__slug="capacity-net-added", value_text="120"
     )
-    with django_assert_max_num_queries(4):  # with the data versions (the page cache's key)
+    with django_assert_max_num_queries(3):  # with the data versions (the page cache's key)
         response = client.get(figure.get_absolute_url())
     assertContains(response, figure.sentence)
     assertContains(response, figure.paragraph.get_absolute_url())
@@ -488,3 +491,46 @@ def test_english_article_pages_give_titles_in_the_editors_english(client, seed):
 def test_english_product_page_names_the_section_in_english(client, seed):
     html = client.get("/en/industry/products/pvc/").content.decode()
     assert '<span lang="zh-Hans">二、1、</span> <span class="editorial-name">Capacity grew' in html
+
+
+def page_queries(client, url: str) -> list[str]:
+    """The SQL an anonymous visitor's request for the page runs."""
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return [query["sql"] for query in queries.captured_queries]
+
+
+def test_the_figure_page_reads_two_queries_however_large_its_article(client, seed, settings):
+    """Uncached (page cache off): the figure with its context and last update, and its
+    article's figures for the checks; as many for thirty more figures and edits."""
+    settings.KB_PAGE_CACHE_SECONDS = 0
+    figure = Figure.objects.get(number=1)
+    before = page_queries(client, figure.get_absolute_url())
+    for i in range(30):
+        Figure.objects.create(
+            number=200 + i,
+            paragraph=figure.paragraph,
+            sentence=figure.sentence,
+            product=figure.product,
+            indicator=figure.indicator,
+            year=figure.year,
+            value_text=str(1000 + i),
+            unit=figure.unit,
+        )
+        edit_with_history(figure, note=f"编者注{i}")
+    after = page_queries(client, figure.get_absolute_url())
+    assert len(before) == len(after) <= 2
+    response = client.get(figure.get_absolute_url())
+    assertContains(response, 'href="/industry/figures/229/"')  # same sentence
+    assertContains(response, "最后更新")
+
+
+def test_the_figure_page_reads_no_search_tokens(client, seed, settings):
+    """Nor the paragraph text of the other figures of its article (the checks do not
+    read it)."""
+    settings.KB_PAGE_CACHE_SECONDS = 0
+    for figure in Figure.objects.order_by("number")[:5]:
+        queries = page_queries(client, figure.get_absolute_url())
+        for sql in queries:
+            assert "search_title" not in sql and "search_body" not in sql, sql
+        assert len([sql for sql in queries if '"industry_paragraph"."text"' in sql]) == 1

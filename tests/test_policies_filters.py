@@ -1,7 +1,9 @@
 import pytest
 from django.urls import reverse
+from django.utils import translation
 from pytest_django.asserts import assertContains
 
+from core.widgets import FacetCheckboxes
 from tests.facets import option
 
 pytestmark = pytest.mark.django_db
@@ -290,3 +292,19 @@ def test_a_page_among_the_first_rows_takes_one_statement(
     assert page == expected
     # The data version aside, one statement reads the page (none read the rest).
     assert len([q for q in statements if "policies_measure" in q["sql"]]) == 1
+
+
+def test_facet_checkboxes_escape_values_and_labels_and_mark_chinese_on_english_pages():
+    widget = FacetCheckboxes(choices=[('a"b', "<b>信贷</b>（3）"), ("plain", "Rent & fees (1)")])
+    html = widget.render("topic", ['a"b'], attrs={"id": "id_topic"})
+    assert html == (
+        '<ul class="facet-options" id="id_topic">'
+        '<li><input type="checkbox" name="topic" value="a&quot;b" id="id_topic_0" checked>'
+        ' <label for="id_topic_0">&lt;b&gt;信贷&lt;/b&gt;（3）</label></li>'
+        '<li><input type="checkbox" name="topic" value="plain" id="id_topic_1">'
+        ' <label for="id_topic_1">Rent &amp; fees (1)</label></li></ul>'
+    )
+    with translation.override("en"):
+        html = widget.render("topic", [], attrs={"id": "id_topic"})
+    assert '<label for="id_topic_0" lang="zh-Hans">' in html
+    assert '<label for="id_topic_1">' in html

@@ -7,7 +7,17 @@ from django.urls import reverse
 from django.utils.html import strip_tags
 from pytest_django.asserts import assertContains, assertNotContains
 
-from policies.models import Measure, Notice
+from industry.models import Action
+from policies.models import (
+    Issuer,
+    Measure,
+    MeasureRegion,
+    MeasureTopic,
+    Notice,
+    Region,
+    Topic,
+)
+from tests.test_changes import edit_with_history
 
 pytestmark = pytest.mark.django_db
 
@@ -102,8 +112,8 @@ def test_notice_page_marks_editorial_titles(client, seed):
 
 
 def test_measure_detail(client, seed, django_assert_max_num_queries):
-    # With the data versions (the page cache's key) and the notice's issuers (the citation).
-    with django_assert_max_num_queries(10):
+    # Four, and the data versions (the page cache's key).
+    with django_assert_max_num_queries(5):
         response = client.get(measure_url(8))
     measure = Measure.objects.get(number=8)
     text = page_text(response)
@@ -180,3 +190,62 @@ def test_query_counts_do_not_grow_with_measures(
             counts.setdefault(url.replace(slug, "N"), []).append(len(ctx.captured_queries))
     for url, (small, large) in counts.items():
         assert small == large, (url, small, large)
+
+
+def page_queries(client, url: str) -> list[str]:
+    """The SQL an anonymous visitor's request for the page runs."""
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return [query["sql"] for query in queries.captured_queries]
+
+
+def test_the_measure_page_reads_four_queries_however_much_it_shows(client, seed, settings):
+    """Uncached (page cache off): the measure with its neighbours and last update, its
+    notice's issuers, its classifications, its related actions (none without one); as many
+    for one more of each as for thirty (for every action of the seed)."""
+    settings.KB_PAGE_CACHE_SECONDS = 0
+    measure = Measure.objects.get(notice__slug="gxmd-2020-14", number=8)
+    actions = list(Action.objects.all())
+    counts = []
+    for start, stop in [(0, 1), (1, 30)]:
+        topics = Topic.objects.bulk_create(
+            Topic(slug=f"extra-{i}", name=f"额外主题{i}", name_en=f"Extra {i}")
+            for i in range(start, stop)
+        )
+        MeasureTopic.objects.bulk_create(
+            MeasureTopic(measure=measure, topic=topic, evidence="加大信贷支持力度")
+            for topic in topics
+        )
+        regions = Region.objects.bulk_create(
+            Region(slug=f"extra-{i}", name=f"额外地区{i}", name_en=f"Extra {i}")
+            for i in range(start, stop)
+        )
+        MeasureRegion.objects.bulk_create(
+            MeasureRegion(measure=measure, region=region, evidence="信贷") for region in regions
+        )
+        measure.notice.issuers.add(
+            *Issuer.objects.bulk_create(
+                Issuer(slug=f"extra-{i}", name=f"额外机关{i}") for i in range(start, stop)
+            )
+        )
+        measure.industry_actions.add(*actions[start:stop])
+        for i in range(start, stop):
+            edit_with_history(measure, title_en=f"Edit {i}")
+        counts.append(len(page_queries(client, measure_url(8))))
+    assert counts[0] == counts[1] <= 4
+    assert len(page_queries(client, measure_url(7))) <= 3  # no action linked to it
+    response = client.get(measure_url(8))
+    assertContains(response, "额外主题29")
+    assertContains(response, "额外地区29")
+    assertContains(response, actions[-1].company.get_absolute_url())
+    assertContains(response, "最后更新")
+
+
+def test_the_measure_page_reads_no_search_tokens(client, seed, settings):
+    """Neither its own nor its neighbours' or related actions' (only the search index
+    reads them), nor a column of every row of a table."""
+    settings.KB_PAGE_CACHE_SECONDS = 0
+    for number in (1, 8, 20):
+        for sql in page_queries(client, measure_url(number)):
+            assert "search_title" not in sql and "search_body" not in sql, sql
+            assert '"version"' not in sql, sql
