@@ -99,6 +99,7 @@ class Results:
     runs: dict = field(default_factory=dict)  # (server, pair name) -> [Run per round]
     loads: list = field(default_factory=list)  # load average at the start of each round
     end_load: str = ""
+    restarts: list = field(default_factory=list)
 
     def add(self, server: str, pair: str, result: Run) -> None:
         self.runs.setdefault((server, pair), []).append(result)
@@ -281,6 +282,18 @@ def wait_ready(server: Server, path: str, limit: float = 120) -> None:
     sys.exit(f"{server.name} did not answer {path} within {limit:.0f} s")
 
 
+def restarts(server: Server) -> str:
+    """What the server's log says of workers started again during the run."""
+    log = server.log.read_text(errors="replace") if server.log and server.log.exists() else ""
+    if server.name == "datasette":
+        return f"{server.name}: {log.count('] died')} worker processes died"
+    return (
+        f"{server.name}: {log.count('Booting worker') - WORKERS} workers started again "
+        f"({log.count('Autorestarting worker')} recycled after max_requests, "
+        f"{log.count('WORKER TIMEOUT')} after a worker timeout)"
+    )
+
+
 def stop(server: Server) -> None:
     if server.process is None or server.process.poll() is not None:
         return
@@ -440,6 +453,21 @@ def report(results: Results, pairs: list[Pair], args, started: datetime) -> list
         "",
         *table(results, pairs, "site-repeat"),
         "",
+        "Workers started again during the run (their caches start empty): "
+        + "; ".join(results.restarts)
+        + ".",
+        "",
+        "Requests per second in each round (first visits / repeat visits / Datasette):",
+        "",
+        *[
+            f"- {p.name}: "
+            + " / ".join(
+                ", ".join(fmt(r.rps) for r in results.runs[(server, p.name)])
+                for server in ("site-first", "site-repeat", "datasette")
+            )
+            for p in pairs
+        ],
+        "",
         "The pages (this site / Datasette):",
         "",
         *[f"- {p.name}: `{p.site}` / `{p.datasette}`" for p in pairs],
@@ -526,6 +554,9 @@ def main() -> None:
                         flush=True,
                     )
         results.end_load = load_average()
+        for server in servers:
+            stop(server)
+        results.restarts = [restarts(server) for server in servers]
     finally:
         for server in servers:
             stop(server)
