@@ -81,5 +81,5 @@ load: install
 # copies of one 100,000-measure SQLite file, first and repeat visits -> bench/results.md.
 # SIDE_BY_SIDE_ARGS: more options (see bench/side_by_side.py --help), e.g. --source FILE.
 side-by-side: install
-	command -v wrk >/dev/null || apt-get install -y wrk
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y wrk)
 	$(BIN)/python bench/side_by_side.py $(SIDE_BY_SIDE_ARGS)
