@@ -11,7 +11,7 @@ UPSTREAM_PORT ?= 8001
 run: export DJANGO_SECRET_KEY ?= $(shell test -s .secret_key || $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))' > .secret_key; cat .secret_key)
 run: export DJANGO_HTTPS ?= 0
 
-.PHONY: install run serve serve-proxy test e2e lint format bench load
+.PHONY: install run serve serve-proxy test e2e lint format bench load side-by-side
 
 install: $(VENV)/.installed
 
@@ -76,3 +76,10 @@ bench: install
 # e.g. --postgres/--cluster for a PostgreSQL cluster of its own (the outage stops it).
 load: install
 	$(BIN)/python bench/load.py $(LOAD_ARGS)
+
+# This site against Datasette (from PyPI, in bench/.datasette-venv) under wrk (Debian's), on
+# copies of one 100,000-measure SQLite file, first and repeat visits -> bench/results.md.
+# SIDE_BY_SIDE_ARGS: more options (see bench/side_by_side.py --help), e.g. --source FILE.
+side-by-side: install
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y wrk)
+	$(BIN)/python bench/side_by_side.py $(SIDE_BY_SIDE_ARGS)

@@ -205,16 +205,27 @@ def main() -> None:
     ]
     print("\n".join(report))
     output = Path(args.output)
-    output.write_text("\n".join(report) + load_section(output), encoding="utf-8")
+    output.write_text(results_text(report, output), encoding="utf-8")
 
 
-def load_section(path: Path) -> str:
-    """bench/load.py's section of the results file, which this run keeps as it is."""
+def results_text(report: list[str], path: Path) -> str:
+    """The report (a title, a blank line, the rest) with the other scripts' sections of the
+    results file kept as they are: bench/side_by_side.py's under the title, bench/load.py's
+    at the end."""
+    side_by_side, load = kept_section(path, "side-by-side"), kept_section(path, "load")
+    lines = [*report[:2], *([side_by_side, ""] if side_by_side else []), *report[2:]]
+    return "\n".join(lines) + (f"\n{load}\n" if load else "")
+
+
+def kept_section(path: Path, name: str) -> str:
+    """Another script's section of the results file (between <!-- NAME:start --> and
+    <!-- NAME:end -->), which this run keeps as it is."""
     text = path.read_text(encoding="utf-8") if path.exists() else ""
-    start, end = text.find("<!-- load:start -->"), text.find("<!-- load:end -->")
+    start_mark, end_mark = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    start, end = text.find(start_mark), text.find(end_mark)
     if start < 0 or end < 0:
         return ""
-    return "\n" + text[start : end + len("<!-- load:end -->")] + "\n"
+    return text[start : end + len(end_mark)]
 
 
 if __name__ == "__main__":
