@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 HOST ?= 127.0.0.1
 UPSTREAM_PORT ?= 8001
+# `make serve-proxy UPSTREAM_PORTS="8001 8002"`: one app server (gunicorn) on each port.
+UPSTREAM_PORTS ?= $(UPSTREAM_PORT)
 
 # `make run` is a local server over plain HTTP, with a per-checkout secret key
 # (git-ignored) unless one is given.
@@ -38,13 +40,15 @@ serve: install
 
 # Production serving behind nginx (deploy/, needs Debian's nginx): nginx on HOST:PORT reads
 # whole requests and answers, drops slow clients and serves static files; gunicorn listens on
-# 127.0.0.1:UPSTREAM_PORT. PROXY_ARGS="--certificate C --key K" makes nginx serve HTTPS.
+# 127.0.0.1:UPSTREAM_PORT, or one app server on each of UPSTREAM_PORTS (these need a shared
+# DJANGO_CACHE_URL). PROXY_ARGS="--certificate C --key K" makes nginx serve HTTPS.
 serve-proxy: export DJANGO_BEHIND_PROXY ?= 1
 serve-proxy: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	$(BIN)/python deploy/proxy.py --listen $(HOST):$(PORT) --upstream 127.0.0.1:$(UPSTREAM_PORT) $(PROXY_ARGS)
+	$(BIN)/python deploy/proxy.py --listen $(HOST):$(PORT) \
+		$(foreach port,$(UPSTREAM_PORTS),--upstream 127.0.0.1:$(port)) $(PROXY_ARGS)
 
 # The browser tests run once, on their own (`make e2e`), not in every database's run.
 test: install
