@@ -264,6 +264,12 @@ def seeded_workers(tmp_path, **settings):
     """gunicorn with three one-thread workers over a seeded SQLite knowledge base in
     tmp_path (or the DATABASE_URL given), with these settings and none of the caller's
     (DJANGO_*, KB_*, GUNICORN_*): (its environment, port, process, log file)."""
+    env = seeded_environment(tmp_path, **settings)
+    return (env, *start_workers(tmp_path, env))
+
+
+def seeded_environment(tmp_path, **settings) -> dict:
+    """The environment of seeded_workers, its database migrated and seeded."""
     env = {
         k: v
         for k, v in os.environ.items()
@@ -284,9 +290,14 @@ def seeded_workers(tmp_path, **settings):
         commands.append(["collectstatic", "--noinput", "--verbosity", "0"])
     for command in commands:
         subprocess.run(MANAGE + command, cwd=proxy.ROOT, env=env, check=True, capture_output=True)
+    return env
+
+
+def start_workers(tmp_path, env, name="gunicorn"):
+    """gunicorn on a free port with this environment: (port, process, log file)."""
     port = free_port()
-    log = (tmp_path / "gunicorn.log").open("w")
-    return env, port, proxy.gunicorn(f"127.0.0.1:{port}", env=env, output=log), log
+    log = (tmp_path / f"{name}.log").open("w")
+    return port, proxy.gunicorn(f"127.0.0.1:{port}", env=env, output=log), log
 
 
 def forget_redis_keys(prefix: str) -> None:
@@ -412,9 +423,9 @@ def test_two_app_servers_share_one_database_and_one_cache(tmp_path):
         )
         apps.append(app_a)
         logs.append(log_a)
-        port_b = free_port()
-        logs.append((tmp_path / "gunicorn-b.log").open("w"))
-        apps.append(proxy.gunicorn(f"127.0.0.1:{port_b}", env=env, output=logs[-1]))
+        port_b, app_b, log_b = start_workers(tmp_path, env, "gunicorn-b")
+        apps.append(app_b)
+        logs.append(log_b)
         for command in (["ensure_admin"], ["shell", "-v", "0", "-c", MEASURE_8_ID]):
             found = subprocess.run(
                 MANAGE + command, cwd=proxy.ROOT, env=env, check=True, capture_output=True
@@ -486,3 +497,55 @@ def test_several_app_servers_are_refused_without_a_shared_cache():
     assert "DJANGO_CACHE_URL" in proxy.shared_cache_problem(two, {})
     assert proxy.shared_cache_problem(two, {"DJANGO_CACHE_URL": REDIS_URL}) is None
     assert proxy.shared_cache_problem(two[:1], {}) is None  # one server: its workers' memory
+
+
+def test_a_replica_serves_anonymous_pages_and_the_primary_everything_else(tmp_path):
+    """DATABASE_REPLICA_URL (core.routers), with a copy of the database standing in for a
+    replica that has not caught up: an anonymous visitor's page shows the replica's title,
+    an editor (logged in) sees the primary's, and the admin saves to the primary."""
+    import sqlite3
+
+    password = secrets.token_urlsafe(16)
+    env = seeded_environment(
+        tmp_path, DJANGO_SUPERUSER_USERNAME="editor", DJANGO_SUPERUSER_PASSWORD=password
+    )
+    subprocess.run(MANAGE + ["ensure_admin"], cwd=proxy.ROOT, env=env, check=True)
+    replica = tmp_path / "replica.sqlite3"
+    replica.write_bytes((tmp_path / "db.sqlite3").read_bytes())
+    edit = (
+        "from policies.models import Measure; "
+        "m = Measure.objects.get(heading__notice__slug='gxmd-2020-14', number=8); "
+        "m.title_en = 'On the primary only'; m.save(); print(m.pk)"
+    )
+    found = subprocess.run(
+        MANAGE + ["shell", "-v", "0", "-c", edit],
+        cwd=proxy.ROOT,
+        env=env,
+        check=True,
+        text=True,
+        capture_output=True,
+    )
+    measure_id = int(found.stdout)
+    env["DATABASE_REPLICA_URL"] = f"sqlite:///{replica}"
+    port, app, log = start_workers(tmp_path, env)
+    page = "/en/policies/notices/gxmd-2020-14/measures/8/"
+
+    def title_in(path: str) -> str:
+        with sqlite3.connect(path) as db:
+            return db.execute(
+                "SELECT title_en FROM policies_measure WHERE id = ?", [measure_id]
+            ).fetchone()[0]
+
+    try:
+        proxy.wait_for_port("127.0.0.1", port, 60, app)
+        assert "On the primary only" not in page_text(port, page)
+        editor = AdminSession(port, "editor", password)
+        assert "On the primary only" in editor.open(page)[1]
+        change = f"/admin/policies/measure/{measure_id}/change/"
+        assert "On the primary only" in editor.open(change)[1]
+        editor.change(change, title_en="Saved in the admin")
+        assert title_in(tmp_path / "db.sqlite3") == "Saved in the admin"
+        assert title_in(replica) != "Saved in the admin"
+    finally:
+        proxy.stop_process(app)
+        log.close()
