@@ -13,7 +13,7 @@ UPSTREAM_PORTS ?= $(UPSTREAM_PORT)
 run: export DJANGO_SECRET_KEY ?= $(shell test -s .secret_key || $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))' > .secret_key; cat .secret_key)
 run: export DJANGO_HTTPS ?= 0
 
-.PHONY: install run serve serve-proxy test e2e lint format bench load
+.PHONY: install run serve serve-proxy test e2e lint format bench load load-faults
 
 install: $(VENV)/.installed
 
@@ -75,8 +75,15 @@ bench: install
 	$(BIN)/python bench/run.py
 	HYPOTHESIS_PROFILE=bench $(BIN)/python -m pytest tests/test_hostile.py -q
 
-# Mixed load through nginx to gunicorn on PostgreSQL: slow-header clients, then a 10 s
-# database outage -> bench/results.md. LOAD_ARGS: more options (see bench/load.py --help),
-# e.g. --postgres/--cluster for a PostgreSQL cluster of its own (the outage stops it).
+# 50 clients reading mixed pages from two app servers behind nginx, on a copy of the
+# 100,000-measure PostgreSQL benchmark database (`make bench` builds kb_bench_100000) and
+# Redis, an editor saving through one server half way -> top of bench/results.md.
+# LOAD_ARGS: more options (see bench/scale.py --help).
 load: install
-	$(BIN)/python bench/load.py $(LOAD_ARGS)
+	$(BIN)/python bench/scale.py $(LOAD_ARGS)
+
+# Faults: slow-header clients, then a 10 s database outage under load -> bench/results.md.
+# It stops the PostgreSQL cluster: FAULT_ARGS="--postgres … --cluster …" for one of its own
+# (see bench/load.py --help).
+load-faults: install
+	$(BIN)/python bench/load.py $(FAULT_ARGS)
