@@ -325,19 +325,18 @@ def wait_for_quiet(max_load: float, tries: int = 5, pause: float = 30) -> float:
     return os.getloadavg()[0]
 
 
-def workers_cpu(server: Server) -> float:
-    """CPU seconds (user + system) the server's worker processes have used so far."""
+def workers_cpu(server: Server) -> dict[str, float]:
+    """CPU seconds (user + system) each of the server's worker processes has used so far."""
     ticks = os.sysconf("SC_CLK_TCK")
     pid = server.process.pid
-    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    total = 0
-    for child in children:
+    found = {}
+    for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
         try:
             fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
         except FileNotFoundError:  # a worker recycled meanwhile: its time is lost
             continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / ticks
+        found[child] = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return found
 
 
 def per_worker(log: Path) -> Counter:
@@ -471,7 +470,11 @@ def main() -> None:
         stop.set()
         elapsed = time.monotonic() - t0
         cpu = [
-            workers_cpu(server) - before for server, before in zip(servers, cpu_before, strict=True)
+            sorted(
+                (seconds - before.get(pid, 0) for pid, seconds in workers_cpu(server).items()),
+                reverse=True,
+            )
+            for server, before in zip(servers, cpu_before, strict=True)
         ]
         load_end = os.getloadavg()[0]
         for thread in threads:
@@ -509,6 +512,7 @@ def main() -> None:
 def report(args, results, elapsed, edit, edit_at, loads, servers, front, warm, cpu):
     load_start, load_edit, load_end = loads
     warm_seconds, warm_statuses = warm
+    total_cpu = sum(sum(workers) for workers in cpu)
     results = sorted(results, key=lambda r: r.start)
     errors = Counter(r.outcome for r in results if r.outcome != OK)
     rps = len(results) / elapsed
@@ -565,10 +569,13 @@ def report(args, results, elapsed, edit, edit_at, loads, servers, front, warm, c
             for i, server in enumerate(servers)
         )
         + f" | {load} |",
-        f"| app servers' CPU | {sum(cpu):.1f} s in {elapsed:.0f} s "
-        f"({sum(cpu) / elapsed:.2f} of the {os.cpu_count()} cores; "
-        f"{1000 * sum(cpu) / max(1, len(results)):.1f} ms a request): "
-        + ", ".join(f"server {i + 1} {seconds:.1f} s" for i, seconds in enumerate(cpu))
+        f"| app servers' CPU | {total_cpu:.1f} s in {elapsed:.0f} s "
+        f"({total_cpu / elapsed:.2f} of the {os.cpu_count()} cores; "
+        f"{1000 * total_cpu / max(1, len(results)):.1f} ms a request); each worker's: "
+        + "; ".join(
+            f"server {i + 1} " + " / ".join(f"{seconds:.1f}" for seconds in workers) + " s"
+            for i, workers in enumerate(cpu)
+        )
         + f" | {load} |",
         "| requests per worker | "
         + "; ".join(
