@@ -420,6 +420,7 @@ def main() -> None:
     }
     servers, front = [], None
     try:
+        load_before = wait_for_quiet(args.max_load)  # before this script adds its own
         print(f"scale: copying {args.template} to {args.database} …", flush=True)
         pg.execute(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
         copy_database(pg, args.template, args.database)
@@ -447,10 +448,12 @@ def main() -> None:
         print("scale: warming up (each list, search and table page once) …", flush=True)
         warm_seconds, warm_statuses = warm_up(port, mix)
 
-        load_start = wait_for_quiet(args.max_load)
+        time.sleep(10)  # the warm-up's requests finished, not running into the load
+        load_start = os.getloadavg()[0]
         print(f"scale: {args.clients} clients for {args.duration:.0f} s", flush=True)
         stop, results = threading.Event(), []
         cpu_before = [workers_cpu(server) for server in servers]
+        own_before = time.process_time()
         t0 = time.monotonic()
         threads = [
             threading.Thread(
@@ -469,6 +472,7 @@ def main() -> None:
         time.sleep(max(0.0, t0 + args.duration - time.monotonic()))
         stop.set()
         elapsed = time.monotonic() - t0
+        own_cpu = time.process_time() - own_before
         cpu = [
             sorted(
                 (seconds - before.get(pid, 0) for pid, seconds in workers_cpu(server).items()),
@@ -497,11 +501,12 @@ def main() -> None:
         elapsed,
         edit,
         edit_at,
-        (load_start, load_edit, load_end),
+        (load_before, load_start, load_edit, load_end),
         servers,
         front,
         (warm_seconds, warm_statuses),
         cpu,
+        own_cpu,
     )
     print("\n".join(lines))
     if not args.no_write:
@@ -509,15 +514,17 @@ def main() -> None:
     sys.exit(1 if failed else 0)
 
 
-def report(args, results, elapsed, edit, edit_at, loads, servers, front, warm, cpu):
-    load_start, load_edit, load_end = loads
+def report(args, results, elapsed, edit, edit_at, loads, servers, front, warm, cpu, own_cpu):
+    load_before, load_start, load_edit, load_end = loads
     warm_seconds, warm_statuses = warm
     total_cpu = sum(sum(workers) for workers in cpu)
     results = sorted(results, key=lambda r: r.start)
     errors = Counter(r.outcome for r in results if r.outcome != OK)
     rps = len(results) / elapsed
     p95 = percentile([r.latency for r in results], 95)
+    before = [r for r in results if r.start + r.latency < edit_at]
     after = [r for r in results if r.start >= edit_at + edit["saved"]]
+    after_seconds = elapsed - edit_at - edit["saved"]
     seen = all(status == 200 and shown for _, status, shown, _ in edit["looks"])
     upstreams = Counter(
         match.group(1)
@@ -546,7 +553,9 @@ def report(args, results, elapsed, edit, edit_at, loads, servers, front, warm, c
         f"({sum(warm_statuses.values())} pages in {warm_seconds:.0f} s, two at a time: "
         f"{dict(warm_statuses)}), as a site in service has been. At {edit_at:.0f} s an "
         "editor saves a measure's English title in the first server's admin (every kept "
-        "page and the measures' counts are then out of date).",
+        "page and the measures' counts are then out of date). The machine's load average "
+        f"(1 min) was {load_before:.2f} before the script started, with the warm-up's own "
+        f"work in it {load_start:.2f} when the clients started.",
         "",
         "| figure | value | load average (1 min) |",
         "|---|---|---|",
@@ -555,8 +564,12 @@ def report(args, results, elapsed, edit, edit_at, loads, servers, front, warm, c
         f"| latency p50 / p95 / p99 | **{latencies(results)} ms** (target p95 ≤ "
         f"{args.max_p95_ms:.0f} ms) | {load_start:.2f} / {load_end:.2f} |",
         f"| errors | **{sum(errors.values())}** {dict(errors) or ''} | {load_start:.2f} / {load_end:.2f} |",
-        f"| after the edit ({len(after):,} requests) | p50 / p95 / p99 {latencies(after)} ms "
-        f"| {load_edit:.2f} at the edit |",
+        f"| before the edit (0–{edit_at:.0f} s) | {len(before) / edit_at:,.0f} requests/s, "
+        f"p50 / p95 / p99 {latencies(before)} ms, "
+        f"{sum(r.outcome != OK for r in before)} errors | {load_start:.2f} / {load_edit:.2f} |",
+        f"| after the edit ({edit_at + edit['saved']:.0f}–{elapsed:.0f} s) | "
+        f"{len(after) / after_seconds:,.0f} requests/s, p50 / p95 / p99 {latencies(after)} ms, "
+        f"{sum(r.outcome != OK for r in after)} errors | {load_edit:.2f} / {load_end:.2f} |",
         f"| the edit | saved in {ms(edit['saved'])} ms; the next request to each server: "
         + "; ".join(
             f"{'shows it' if shown else 'DOES NOT show it'} ({status}, {ms(seconds)} ms)"
@@ -576,7 +589,7 @@ def report(args, results, elapsed, edit, edit_at, loads, servers, front, warm, c
             f"server {i + 1} " + " / ".join(f"{seconds:.1f}" for seconds in workers) + " s"
             for i, workers in enumerate(cpu)
         )
-        + f" | {load} |",
+        + f"; the clients (this script) {own_cpu:.1f} s | {load} |",
         "| requests per worker | "
         + "; ".join(
             f"server {i + 1}: "
