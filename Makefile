@@ -5,13 +5,15 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 HOST ?= 127.0.0.1
 UPSTREAM_PORT ?= 8001
+# `make serve-proxy UPSTREAM_PORTS="8001 8002"`: one app server (gunicorn) on each port.
+UPSTREAM_PORTS ?= $(UPSTREAM_PORT)
 
 # `make run` is a local server over plain HTTP, with a per-checkout secret key
 # (git-ignored) unless one is given.
 run: export DJANGO_SECRET_KEY ?= $(shell test -s .secret_key || $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))' > .secret_key; cat .secret_key)
 run: export DJANGO_HTTPS ?= 0
 
-.PHONY: install run serve serve-proxy test e2e lint format bench load side-by-side
+.PHONY: install run serve serve-proxy test e2e lint format bench load load-faults side-by-side
 
 install: $(VENV)/.installed
 
@@ -38,13 +40,15 @@ serve: install
 
 # Production serving behind nginx (deploy/, needs Debian's nginx): nginx on HOST:PORT reads
 # whole requests and answers, drops slow clients and serves static files; gunicorn listens on
-# 127.0.0.1:UPSTREAM_PORT. PROXY_ARGS="--certificate C --key K" makes nginx serve HTTPS.
+# 127.0.0.1:UPSTREAM_PORT, or one app server on each of UPSTREAM_PORTS (these need a shared
+# DJANGO_CACHE_URL). PROXY_ARGS="--certificate C --key K" makes nginx serve HTTPS.
 serve-proxy: export DJANGO_BEHIND_PROXY ?= 1
 serve-proxy: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	$(BIN)/python deploy/proxy.py --listen $(HOST):$(PORT) --upstream 127.0.0.1:$(UPSTREAM_PORT) $(PROXY_ARGS)
+	$(BIN)/python deploy/proxy.py --listen $(HOST):$(PORT) \
+		$(foreach port,$(UPSTREAM_PORTS),--upstream 127.0.0.1:$(port)) $(PROXY_ARGS)
 
 # The browser tests run once, on their own (`make e2e`), not in every database's run.
 test: install
@@ -71,11 +75,18 @@ bench: install
 	$(BIN)/python bench/run.py
 	HYPOTHESIS_PROFILE=bench $(BIN)/python -m pytest tests/test_hostile.py -q
 
-# Mixed load through nginx to gunicorn on PostgreSQL: slow-header clients, then a 10 s
-# database outage -> bench/results.md. LOAD_ARGS: more options (see bench/load.py --help),
-# e.g. --postgres/--cluster for a PostgreSQL cluster of its own (the outage stops it).
+# 50 clients reading mixed pages from two app servers behind nginx, on a copy of the
+# 100,000-measure PostgreSQL benchmark database (`make bench` builds kb_bench_100000) and
+# Redis, an editor saving through one server half way -> top of bench/results.md.
+# LOAD_ARGS: more options (see bench/scale.py --help).
 load: install
-	$(BIN)/python bench/load.py $(LOAD_ARGS)
+	$(BIN)/python bench/scale.py $(LOAD_ARGS)
+
+# Faults: slow-header clients, then a 10 s database outage under load -> bench/results.md.
+# It stops the PostgreSQL cluster: FAULT_ARGS="--postgres … --cluster …" for one of its own
+# (see bench/load.py --help).
+load-faults: install
+	$(BIN)/python bench/load.py $(FAULT_ARGS)
 
 # This site against Datasette (from PyPI, in bench/.datasette-venv) under wrk (Debian's), on
 # copies of one 100,000-measure SQLite file, first and repeat visits -> bench/results.md.

@@ -222,15 +222,15 @@ class Server:
 
 
 class Proxy:
-    """nginx with deploy/nginx.conf.template in front of one gunicorn, as `make serve-proxy`
-    runs it; its access log and errors go to files."""
+    """nginx with deploy/nginx.conf.template in front of gunicorn (one or several), as
+    `make serve-proxy` runs them; its access log and errors go to files."""
 
-    def __init__(self, port: int, upstream: int, access_log: Path):
+    def __init__(self, port: int, upstreams: list[int], access_log: Path):
         self.port, self.access_log = port, access_log
         run_dir = DATA / "nginx"
         config = proxy.render(
             listen=f"127.0.0.1:{port}",
-            upstreams=[f"127.0.0.1:{upstream}"],
+            upstreams=[f"127.0.0.1:{upstream}" for upstream in upstreams],
             static_root=ROOT / "staticfiles",
             run_dir=run_dir,
             access_log=str(access_log),
@@ -743,7 +743,7 @@ def main() -> None:
                 server.wait_until_ready()
                 if not args.no_proxy:
                     logs["nginx"] = DATA / f"load-nginx-{mode}.log"
-                    front = Proxy(args.port, upstream, logs["nginx"])
+                    front = Proxy(args.port, [upstream], logs["nginx"])
                 slow = []
                 if args.slow_seconds:
                     targets = [] if args.no_proxy else [(args.port, "through nginx")]

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core.signals import request_started
 from django.db.models.signals import post_migrate
 
 
@@ -32,6 +33,7 @@ class CoreConfig(AppConfig):
             watch_search_names,
         )
         from core.roles import sync_roles
+        from core.routers import route_request
 
         # Once per migrate, after every app's migrations and permissions.
         post_migrate.connect(repair_search_indexes, sender=self)
@@ -40,3 +42,4 @@ class CoreConfig(AppConfig):
         post_migrate.connect(fill_from_history, sender=self)
         watch_search_names()
         watch_history()
+        request_started.connect(route_request)  # which database a request reads (a replica?)

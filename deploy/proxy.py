@@ -6,7 +6,8 @@
 
 Renders deploy/nginx.conf.template into the run directory, starts one gunicorn
 (kbsite/gunicorn_conf.py) on each upstream address and nginx in front of them, and stops
-them all together: on Ctrl-C or SIGTERM, or as soon as one of them exits. Static files are
+them all together: on Ctrl-C or SIGTERM, or as soon as one of them exits. Several app
+servers must share one cache (DJANGO_CACHE_URL) besides the database. Static files are
 served by nginx from the collected STATIC_ROOT. The tests and bench/load.py use the same
 functions, so the configuration they check is the one that ships.
 """
@@ -91,6 +92,17 @@ def render(
     if unknown:
         raise ValueError(f"{TEMPLATE.name} has placeholders nothing fills: {sorted(unknown)}")
     return PLACEHOLDER.sub(lambda m: values[m.group(1)], template)
+
+
+def shared_cache_problem(upstreams: list[str], env: dict) -> str | None:
+    """Why these app servers cannot serve together, or None. Each server's memory cache
+    would count downloads, hold the recompute locks and keep pages for itself alone."""
+    if len(upstreams) > 1 and not env.get("DJANGO_CACHE_URL"):
+        return (
+            f"{len(upstreams)} app servers need one cache they share: set DJANGO_CACHE_URL "
+            "(redis://host:port/db), the same for every server (see README, Production)."
+        )
+    return None
 
 
 def wait_for_port(host: str, port: int, seconds: float, process: subprocess.Popen) -> None:
@@ -191,6 +203,8 @@ def main() -> None:
     if args.render_only:
         print(config)
         return
+    if not args.no_gunicorn and (problem := shared_cache_problem(upstreams, os.environ)):
+        sys.exit(f"serve-proxy: {problem}")
 
     def interrupted(signum, frame):
         raise KeyboardInterrupt

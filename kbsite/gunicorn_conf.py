@@ -8,6 +8,9 @@ from gunicorn.http import wsgi
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 worker_class = "gthread"
 # (2 x cores) + 1 processes, each with a few threads: pages mostly wait on the database.
+# Behind nginx (a fresh connection for each request) the workers share the requests evenly;
+# reuse_port spread them no better and one-thread workers worse (README, "More than one app
+# server").
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
 threads = int(os.environ.get("GUNICORN_THREADS", 4))
 timeout = 30

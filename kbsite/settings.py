@@ -1,6 +1,7 @@
 """Settings for kbsite. Every environment differs only by environment variables.
 
 DATABASE_URL             database (default: SQLite file db.sqlite3 at the repo root)
+DATABASE_REPLICA_URL     a read-only replica of it for anonymous visitors' pages (core.routers)
 DJANGO_DB_POOL           "1": psycopg connection pool on PostgreSQL (else persistent connections)
 DJANGO_CACHE_URL         redis://host:port/db: a cache shared by all workers and app servers
                          (DJANGO_CACHE_PREFIX names this site's keys, default "kb")
@@ -125,23 +126,32 @@ TEMPLATES = [
 
 WSGI_APPLICATION = "kbsite.wsgi.application"
 
+
+def database(url: str) -> dict:
+    """A DATABASES entry for this URL, with the site's connection settings."""
+    db = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+    if db["ENGINE"] == "django.db.backends.postgresql":
+        # Fail fast when the database is down, so pages answer 503 instead of hanging.
+        db.setdefault("OPTIONS", {})["connect_timeout"] = 3
+        # The knowledge base fits in memory: random reads cost about what sequential ones do,
+        # as PostgreSQL's docs advise telling the planner (it then prefers the indexes).
+        db["OPTIONS"]["options"] = "-c random_page_cost=1.1"
+        if env_flag("DJANGO_DB_POOL", False):
+            db["CONN_MAX_AGE"] = 0  # the pool keeps the connections
+            # A short wait: while the database is down, every request waits this long for its 503.
+            db["OPTIONS"]["pool"] = {"min_size": 2, "max_size": 8, "timeout": 2}
+    return db
+
+
 DATABASES = {
-    "default": dj_database_url.config(
-        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=60,
-        conn_health_checks=True,
-    )
+    "default": database(os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Fail fast when the database is down, so pages answer 503 instead of hanging.
-    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 3
-    # The knowledge base fits in memory: random reads cost about what sequential ones do,
-    # as PostgreSQL's docs advise telling the planner (it then prefers the indexes).
-    DATABASES["default"]["OPTIONS"]["options"] = "-c random_page_cost=1.1"
-    if env_flag("DJANGO_DB_POOL", False):
-        DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps the connections
-        # A short wait: while the database is down, every request waits this long for its 503.
-        DATABASES["default"]["OPTIONS"]["pool"] = {"min_size": 2, "max_size": 8, "timeout": 2}
+# A read-only copy of the database (a PostgreSQL streaming replica): anonymous visitors'
+# pages read from it, everything else from the primary (core.routers). The tests use the
+# primary under both names.
+if REPLICA_URL := os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = database(REPLICA_URL) | {"TEST": {"MIRROR": "default"}}
+    DATABASE_ROUTERS = ["core.routers.PrimaryReplicaRouter"]
 
 # Production: a cache shared by every worker and app server (Redis), so that the download
 # throttle and the cached counts are one for the site, not one per process. Without it,

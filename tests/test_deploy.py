@@ -16,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from bench.load import SlowHeaderClients, free_port, probe, static_files_are_collected
+from bench.scale import AdminSession
 from deploy import proxy
 
 # Lets the tests' nginx workers (run as root when the tests are) read the test's private
@@ -23,7 +24,7 @@ from deploy import proxy
 USER = "root" if os.geteuid() == 0 else None
 
 
-def start_nginx(tmp, name, upstreams, **options):
+def start_nginx(tmp, name, upstreams, access_log="off", **options):
     port = free_port()
     run_dir = tmp / name
     config = proxy.render(
@@ -31,7 +32,7 @@ def start_nginx(tmp, name, upstreams, **options):
         upstreams=upstreams,
         static_root=tmp / "static",
         run_dir=run_dir,
-        access_log="off",
+        access_log=access_log,
         user=USER,
         **options,
     )
@@ -261,8 +262,14 @@ MANAGE = [sys.executable, "manage.py"]
 
 def seeded_workers(tmp_path, **settings):
     """gunicorn with three one-thread workers over a seeded SQLite knowledge base in
-    tmp_path, with these settings and none of the caller's (DJANGO_*, KB_*, GUNICORN_*):
-    (its environment, port, process, log file)."""
+    tmp_path (or the DATABASE_URL given), with these settings and none of the caller's
+    (DJANGO_*, KB_*, GUNICORN_*): (its environment, port, process, log file)."""
+    env = seeded_environment(tmp_path, **settings)
+    return (env, *start_workers(tmp_path, env))
+
+
+def seeded_environment(tmp_path, **settings) -> dict:
+    """The environment of seeded_workers, its database migrated and seeded."""
     env = {
         k: v
         for k, v in os.environ.items()
@@ -283,9 +290,14 @@ def seeded_workers(tmp_path, **settings):
         commands.append(["collectstatic", "--noinput", "--verbosity", "0"])
     for command in commands:
         subprocess.run(MANAGE + command, cwd=proxy.ROOT, env=env, check=True, capture_output=True)
+    return env
+
+
+def start_workers(tmp_path, env, name="gunicorn"):
+    """gunicorn on a free port with this environment: (port, process, log file)."""
     port = free_port()
-    log = (tmp_path / "gunicorn.log").open("w")
-    return env, port, proxy.gunicorn(f"127.0.0.1:{port}", env=env, output=log), log
+    log = (tmp_path / f"{name}.log").open("w")
+    return port, proxy.gunicorn(f"127.0.0.1:{port}", env=env, output=log), log
 
 
 def forget_redis_keys(prefix: str) -> None:
@@ -371,3 +383,169 @@ def test_an_edit_is_seen_at_once_by_every_worker(tmp_path, shared_cache):
         log.close()
         if shared_cache:
             forget_redis_keys(prefix)
+
+
+POSTGRES_URL = os.environ.get("CI_POSTGRES_URL", "postgres://root@127.0.0.1:5432/postgres")
+
+
+def test_two_app_servers_share_one_database_and_one_cache(tmp_path):
+    """Two gunicorn servers on one PostgreSQL database and one Redis cache behind nginx
+    (make serve-proxy UPSTREAM_PORTS="A B"): a page one server kept is answered by the other
+    from the shared cache (with a cache per server, the other renders its own); a title saved
+    in one server's admin is on the other's next page; nginx passes requests to both."""
+    import psycopg
+
+    database = f"kb_test_two_{secrets.token_hex(4)}"
+    server_url = POSTGRES_URL.rsplit("/", 1)[0]
+    try:
+        admin_db = psycopg.connect(
+            POSTGRES_URL.replace("postgres://", "postgresql://", 1),
+            autocommit=True,
+            connect_timeout=5,
+        )
+    except psycopg.OperationalError as exc:
+        pytest.fail(f"two app servers need PostgreSQL at {POSTGRES_URL}: {exc}", pytrace=False)
+    admin_db.execute(f'CREATE DATABASE "{database}"')
+    prefix = f"kb-test-{secrets.token_hex(4)}"
+    password = secrets.token_urlsafe(16)
+    apps, logs, nginx = [], [], None
+    try:
+        env, port_a, app_a, log_a = seeded_workers(
+            tmp_path,
+            DATABASE_URL=f"{server_url}/{database}",
+            DJANGO_CACHE_URL=REDIS_URL,
+            DJANGO_CACHE_PREFIX=prefix,
+            DJANGO_BEHIND_PROXY="1",
+            DJANGO_SUPERUSER_USERNAME="editor",
+            DJANGO_SUPERUSER_PASSWORD=password,
+            WEB_CONCURRENCY="2",
+            GUNICORN_THREADS="2",
+        )
+        apps.append(app_a)
+        logs.append(log_a)
+        port_b, app_b, log_b = start_workers(tmp_path, env, "gunicorn-b")
+        apps.append(app_b)
+        logs.append(log_b)
+        for command in (["ensure_admin"], ["shell", "-v", "0", "-c", MEASURE_8_ID]):
+            found = subprocess.run(
+                MANAGE + command, cwd=proxy.ROOT, env=env, check=True, capture_output=True
+            )
+        measure_id = int(found.stdout)
+        for port, app in zip((port_a, port_b), apps, strict=True):
+            proxy.wait_for_port("127.0.0.1", port, 60, app)
+        (tmp_path / "static").mkdir()
+        nginx, nginx_port = start_nginx(
+            tmp_path,
+            "two",
+            [f"127.0.0.1:{port_a}", f"127.0.0.1:{port_b}"],
+            access_log=str(tmp_path / "nginx-access.log"),
+        )
+        page = "/en/policies/notices/gxmd-2020-14/measures/8/"
+
+        # The Host nginx passes on (the page names it, and is kept under it), not the port's.
+        host = {"Host": "127.0.0.1"}
+        kept = request(port_a, page, headers=host)
+        assert kept.status == 200
+        time.sleep(1.1)  # a page made now would say a later Last-Modified
+        again = request(port_b, page, headers=host)
+        assert again.status == 200
+        assert again.getheader("ETag") == kept.getheader("ETag")
+        assert again.getheader("Last-Modified") == kept.getheader("Last-Modified")
+
+        editor = AdminSession(port_a, "editor", password)
+        title = "Saved on one server, seen on the other"
+        assert title not in page_text(port_b, page)
+        editor.change(f"/admin/policies/measure/{measure_id}/change/", title_en=title)
+        for port in (port_b, port_a):
+            assert title in page_text(port, page)
+        for _ in range(6):
+            assert title in page_text(nginx_port, page)
+        answered = (tmp_path / "nginx-access.log").read_text()
+        for port in (port_a, port_b):
+            assert f" 127.0.0.1:{port} " in answered, answered
+    finally:
+        if nginx:
+            nginx.stop()
+        for app in apps:
+            proxy.stop_process(app)
+        for log in logs:
+            log.close()
+        admin_db.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        admin_db.close()
+        forget_redis_keys(prefix)
+
+
+MEASURE_8_ID = (
+    "from policies.models import Measure; "
+    "print(Measure.objects.get(heading__notice__slug='gxmd-2020-14', number=8).pk)"
+)
+
+
+def page_text(port: int, path: str) -> str:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.request("GET", path)
+        response = connection.getresponse()
+        assert response.status == 200, (port, response.status)
+        return response.read().decode()
+    finally:
+        connection.close()
+
+
+def test_several_app_servers_are_refused_without_a_shared_cache():
+    two = ["127.0.0.1:8001", "127.0.0.1:8002"]
+    assert "DJANGO_CACHE_URL" in proxy.shared_cache_problem(two, {})
+    assert proxy.shared_cache_problem(two, {"DJANGO_CACHE_URL": REDIS_URL}) is None
+    assert proxy.shared_cache_problem(two[:1], {}) is None  # one server: its workers' memory
+
+
+def test_a_replica_serves_anonymous_pages_and_the_primary_everything_else(tmp_path):
+    """DATABASE_REPLICA_URL (core.routers), with a copy of the database standing in for a
+    replica that has not caught up: an anonymous visitor's page shows the replica's title,
+    an editor (logged in) sees the primary's, and the admin saves to the primary."""
+    import sqlite3
+
+    password = secrets.token_urlsafe(16)
+    env = seeded_environment(
+        tmp_path, DJANGO_SUPERUSER_USERNAME="editor", DJANGO_SUPERUSER_PASSWORD=password
+    )
+    subprocess.run(MANAGE + ["ensure_admin"], cwd=proxy.ROOT, env=env, check=True)
+    replica = tmp_path / "replica.sqlite3"
+    replica.write_bytes((tmp_path / "db.sqlite3").read_bytes())
+    edit = (
+        "from policies.models import Measure; "
+        "m = Measure.objects.get(heading__notice__slug='gxmd-2020-14', number=8); "
+        "m.title_en = 'On the primary only'; m.save(); print(m.pk)"
+    )
+    found = subprocess.run(
+        MANAGE + ["shell", "-v", "0", "-c", edit],
+        cwd=proxy.ROOT,
+        env=env,
+        check=True,
+        text=True,
+        capture_output=True,
+    )
+    measure_id = int(found.stdout)
+    env["DATABASE_REPLICA_URL"] = f"sqlite:///{replica}"
+    port, app, log = start_workers(tmp_path, env)
+    page = "/en/policies/notices/gxmd-2020-14/measures/8/"
+
+    def title_in(path: str) -> str:
+        with sqlite3.connect(path) as db:
+            return db.execute(
+                "SELECT title_en FROM policies_measure WHERE id = ?", [measure_id]
+            ).fetchone()[0]
+
+    try:
+        proxy.wait_for_port("127.0.0.1", port, 60, app)
+        assert "On the primary only" not in page_text(port, page)
+        editor = AdminSession(port, "editor", password)
+        assert "On the primary only" in editor.open(page)[1]
+        change = f"/admin/policies/measure/{measure_id}/change/"
+        assert "On the primary only" in editor.open(change)[1]
+        editor.change(change, title_en="Saved in the admin")
+        assert title_in(tmp_path / "db.sqlite3") == "Saved in the admin"
+        assert title_in(replica) != "Saved in the admin"
+    finally:
+        proxy.stop_process(app)
+        log.close()
