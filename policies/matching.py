@@ -38,7 +38,8 @@ from policies.models import (
     Region,
     TargetGroup,
     Topic,
-    assignments_with_terms,
+    classifications_of,
+    issuers_for_citation,
 )
 
 # How many measures each part of the page shows, as a list page shows 20 (the page says
@@ -98,15 +99,16 @@ class Fit:
         return not self.regions and not self.other_regions
 
 
-def fit(measure: Measure, profile: Profile) -> Fit:
-    """Why a measure (its assignments prefetched) fits the profile, and what it leaves out."""
+def fit(measure: Measure, profile: Profile, classified: dict[str, list]) -> Fit:
+    """Why a measure fits the profile, and what it leaves out, from its classifications
+    (policies.models.classifications_of)."""
     found = Fit(measure)
-    for a in measure.target_group_assignments.all():
+    for a in classified["target_group"]:
         (found.groups if a.target_group_id in profile.groups else found.other_groups).append(a)
-    for a in measure.region_assignments.all():
+    for a in classified["region"]:
         (found.regions if a.region_id in profile.region_ids else found.other_regions).append(a)
     met = set()
-    for a in measure.topic_assignments.all():
+    for a in classified["topic"]:
         if a.topic_id in profile.need_ids:
             found.needs.append(a)
             met.add(a.topic_id)
@@ -269,18 +271,27 @@ def in_order(index: Index, classes: list[int]) -> Iterator[int]:
         yield from (index.ids[rank] for rank in ranks(each))
 
 
-def measures_of(ids: list[int]) -> list[Measure]:
-    """These public measures, in this order, with their classifications: one query for
-    the measures, one for their notices' issuers, one for each kind of classification."""
-    found = Measure.objects.published().with_context().in_bulk(ids)
+# What the list and the downloads show of a measure and its notice (not the search tokens).
+COLUMNS = [
+    *("number", "title", "title_en", "title_is_editorial", "text"),
+    *("notice__slug", "notice__doc_number", "notice__title", "notice__title_en"),
+    *("notice__issuing_body", "notice__issued_on", "notice__published_on", "notice__validity"),
+]
+
+
+def fits_of(ids: list[int], profile: Profile) -> list[Fit]:
+    """These public measures, in this order, each weighed against the profile: one query
+    for the measures, one for their notices' issuers (for the references), one for their
+    classifications."""
+    found = Measure.objects.published().select_related("notice").only(*COLUMNS).in_bulk(ids)
     shown = [found[pk] for pk in ids if pk in found]  # one unpublished meanwhile: left out
-    # The notices' issuers, for the references (Measure.online_citation).
-    prefetch_related_objects(shown, "notice__issuers", *assignments_with_terms())
-    return shown
+    prefetch_related_objects([m.notice for m in shown], issuers_for_citation())
+    classified = classifications_of(shown)
+    return [fit(measure, profile, classified[measure.pk]) for measure in shown]
 
 
 def match(profile: Profile) -> Match:
-    """The list for one profile: the index (computed once per edit) and five queries for
+    """The list for one profile: the index (computed once per edit) and three queries for
     the measures shown with their issuers and classifications, however many there are."""
     found = index()
     classes = parts(found, profile)
@@ -289,17 +300,17 @@ def match(profile: Profile) -> Match:
         for name, each in classes.items()
         if each is not None
     }
-    measures = {m.pk: m for m in measures_of([pk for ids in shown.values() for pk in ids])}
+    fits = {f.measure.pk: f for f in fits_of([pk for ids in shown.values() for pk in ids], profile)}
     result = {"other": None}
     for name, ids in shown.items():
-        fits = [fit(measures[pk], profile) for pk in ids if pk in measures]
-        result[name] = Part(fits, sum(each.bit_count() for each in classes[name]))
+        total = sum(each.bit_count() for each in classes[name])
+        result[name] = Part([fits[pk] for pk in ids if pk in fits], total)
     return Match(profile=profile, out_of_force=found.out_of_force, **result)
 
 
 def fitting(profile: Profile, chunk: int) -> Iterator[tuple[str, Fit]]:
     """Every measure that fits, part by part and best first, for the downloads: (part, fit),
-    a query for each chunk's measures and each kind of their classifications."""
+    three queries for each chunk (fits_of)."""
     found = index()
     classes = parts(found, profile)
     for name in ("targeted", "general", "other"):
@@ -307,8 +318,8 @@ def fitting(profile: Profile, chunk: int) -> Iterator[tuple[str, Fit]]:
             continue
         ids = in_order(found, classes[name])
         while batch := list(islice(ids, chunk)):
-            for measure in measures_of(batch):
-                yield name, fit(measure, profile)
+            for each in fits_of(batch, profile):
+                yield name, each
 
 
 def regions_of(province: Region | None, city: Region | None) -> list[Region]:

@@ -664,32 +664,8 @@ class Measure(Searchable, Versioned):
 
     def classifications(self) -> dict[str, list["Assignment"]]:
         """The measure's assignments with their evidence, by kind ("topic", "target_group",
-        "region"), each in the order of its classifications: one query, a union of the three
-        tables, reading only what a tag shows (the term's slug and names)."""
-        parts = [
-            through.objects.filter(measure=self)
-            .order_by()  # the union is ordered, not its parts
-            .values(
-                "evidence",
-                kind=Value(through.kind, output_field=models.CharField()),
-                slug=F(f"{through.term_field}__slug"),
-                name=F(f"{through.term_field}__name"),
-                name_en=F(f"{through.term_field}__name_en"),
-                position=F(f"{through.term_field}__position"),
-            )
-            for through in ASSIGNMENTS
-        ]
-        rows = parts[0].union(*parts[1:], all=True).order_by("position", "slug")
-        found = {through.kind: [] for through in ASSIGNMENTS}
-        for row in rows:
-            through = ASSIGNMENT_OF_KIND[row["kind"]]
-            term = through._meta.get_field(through.term_field).related_model(
-                slug=row["slug"], name=row["name"], name_en=row["name_en"]
-            )
-            found[row["kind"]].append(
-                through(measure=self, evidence=row["evidence"], **{through.term_field: term})
-            )
-        return found
+        "region"), each in the order of its classifications: one query (classifications_of)."""
+        return classifications_of([self])[self.pk]
 
     @property
     def citation(self) -> str:
@@ -833,15 +809,45 @@ ASSIGNMENTS = (MeasureTopic, MeasureTargetGroup, MeasureRegion)
 ASSIGNMENT_OF_KIND = {through.kind: through for through in ASSIGNMENTS}
 
 
-def assignments_with_terms() -> list[models.Prefetch]:
-    """Prefetches of a measure's classifications with their evidence, a query for each kind."""
-    return [
-        models.Prefetch(
-            f"{through.term_field}_assignments",
-            queryset=through.objects.select_related(through.term_field),
+def classifications_of(measures) -> dict[int, dict[str, list["Assignment"]]]:
+    """Each measure's assignments with their evidence, by kind ("topic", "target_group",
+    "region"), each in the order of its classifications: one query for all the measures, a
+    union of the three tables reading only what a tag shows (the term and its names)."""
+    parts = [
+        through.objects.filter(measure__in=[m.pk for m in measures])
+        .order_by()  # the union is ordered, not its parts
+        .values(
+            "measure_id",
+            "evidence",
+            kind=Value(through.kind, output_field=models.CharField()),
+            term_id=F(f"{through.term_field}_id"),
+            slug=F(f"{through.term_field}__slug"),
+            name=F(f"{through.term_field}__name"),
+            name_en=F(f"{through.term_field}__name_en"),
+            position=F(f"{through.term_field}__position"),
         )
         for through in ASSIGNMENTS
     ]
+    rows = parts[0].union(*parts[1:], all=True).order_by("position", "slug")
+    found = {m.pk: {through.kind: [] for through in ASSIGNMENTS} for m in measures}
+    terms = {}  # one instance of each term, however many measures it classifies
+    for row in rows:
+        through = ASSIGNMENT_OF_KIND[row["kind"]]
+        term = terms.get((row["kind"], row["term_id"]))
+        if term is None:
+            term = terms[row["kind"], row["term_id"]] = through._meta.get_field(
+                through.term_field
+            ).related_model(
+                pk=row["term_id"], slug=row["slug"], name=row["name"], name_en=row["name_en"]
+            )
+        found[row["measure_id"]][row["kind"]].append(
+            through(
+                measure_id=row["measure_id"],
+                evidence=row["evidence"],
+                **{through.term_field: term},
+            )
+        )
+    return found
 
 
 @receiver(pre_save, sender=Notice)
