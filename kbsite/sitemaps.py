@@ -3,14 +3,13 @@ as its alternate), a record's page with the date of its last public change (<las
 its page's 最后更新 gives it). Drafts never appear: every record comes through
 `published()`."""
 
-import functools
-
 from django.contrib.sitemaps import Sitemap
 from django.contrib.sitemaps import views as sitemap_views
 from django.db.models import Max
-from django.http import Http404, HttpResponsePermanentRedirect
+from django.http import Http404
 from django.urls import reverse
 
+from core.caching import at_one_url
 from core.models import Change
 from industry.models import Article, Company, Figure, Product
 from policies.models import Measure, Notice
@@ -107,27 +106,17 @@ SITEMAPS = {
 
 
 # ---- One URL per sitemap page ----
-# A sitemap page lists up to 50,000 records and takes seconds to make at 100,000 measures.
-# Kept pages are keyed on the whole URL, so each made-up variant of one (?p=002, ?p=+2,
-# ?p=2&x=1) would be made afresh: a few requests could keep every worker busy. Each page
-# answers at one URL only, and a variant is redirected there.
+# A sitemap page lists up to 50,000 records and takes seconds to make at 100,000 measures:
+# each answers at one URL only (core.caching.at_one_url).
 
 
-def one_url_per_page(view, *, paged: bool):
-    @functools.wraps(view)
-    def answer(request, *args, **kwargs):
-        page = request.GET.get("p", "1") if paged else "1"
-        if not (page.isascii() and page.isdecimal() and int(page) >= 1):
-            raise Http404("No such sitemap page")
-        canonical = "" if int(page) == 1 else f"p={int(page)}"
-        if request.META.get("QUERY_STRING", "") != canonical:
-            return HttpResponsePermanentRedirect(
-                request.path + (f"?{canonical}" if canonical else "")
-            )
-        return view(request, *args, **kwargs)
-
-    return answer
+def page_query(request) -> str:
+    """The query string of the sitemap page asked for: none for the first, p=N for the others."""
+    page = request.GET.get("p", "1")
+    if not (page.isascii() and page.isdecimal() and int(page) >= 1):
+        raise Http404("No such sitemap page")
+    return "" if int(page) == 1 else f"p={int(page)}"
 
 
-index = one_url_per_page(sitemap_views.index, paged=False)
-sitemap = one_url_per_page(sitemap_views.sitemap, paged=True)
+index = at_one_url()(sitemap_views.index)
+sitemap = at_one_url(page_query)(sitemap_views.sitemap)
