@@ -1,3 +1,4 @@
+import functools
 import hashlib
 import json
 import logging
@@ -14,7 +15,7 @@ from django.core.cache import cache
 from django.core.signals import request_finished, request_started
 from django.db import connections
 from django.dispatch import receiver
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.utils import timezone, translation
 from django.utils.cache import patch_cache_control
 from django.utils.http import http_date, quote_etag
@@ -217,6 +218,26 @@ def page_key(request: HttpRequest) -> str | None:
         timezone.localdate().isoformat(),
     ]
     return "kb:page:" + hashlib.sha256(_dumps(parts).encode()).hexdigest()
+
+
+def at_one_url(canonical_query: Callable[[HttpRequest], str] = lambda request: ""):
+    """A view decorator for a page that takes seconds to make: it answers at one URL only,
+    and any other query string is redirected there (canonical_query gives the one it
+    reads, "" by default; it may raise Http404). Kept pages are keyed on the whole URL, so
+    each made-up variant (?x=1, ?x=2, ...) would otherwise be made afresh."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def answer(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            canonical = canonical_query(request)
+            if request.META.get("QUERY_STRING", "") != canonical:
+                query = f"?{canonical}" if canonical else ""
+                return HttpResponsePermanentRedirect(request.path + query)
+            return view(request, *args, **kwargs)
+
+        return answer
+
+    return decorator
 
 
 def personal_cookies() -> tuple[str, ...]:

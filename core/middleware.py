@@ -1,3 +1,4 @@
+import logging
 import time
 from collections.abc import Callable
 
@@ -12,6 +13,8 @@ from django.utils.translation import gettext as _
 from core.caching import Page, page_key, shareable
 
 # The site uses none of these browser features; say so, so no embedded content can.
+logger = logging.getLogger(__name__)
+
 PERMISSIONS_POLICY = (
     "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
 )
@@ -62,7 +65,13 @@ def page_cache(get_response: Callable[[HttpRequest], HttpResponse]):
                     patch_cache_control(response, private=True)
                 return response
             page = Page.of(response)
-            cache.set(key, page, settings.KB_PAGE_CACHE_SECONDS)
+            try:
+                cache.set(key, page, settings.KB_PAGE_CACHE_SECONDS)
+            except Exception:
+                # Keeping it is only a speed-up: a full cache (a Redis at its maxmemory
+                # under noeviction, filled by made-up query strings) must not make every
+                # page not yet kept a 500.
+                logger.exception("Keeping the page %s failed", request.path)
             page.validate(response)
         return get_conditional_response(
             request, etag=page.etag, last_modified=page.last_modified, response=response

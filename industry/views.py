@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
 from core import exports
-from core.caching import cached
+from core.caching import at_one_url, cached
 from core.facets import faceted_list, invalid_filter
 from core.models import data_kind
 from core.text import localized
@@ -211,6 +211,7 @@ def key_figure_tables(figures, flagged: set[int]) -> list[ProductTable]:
 
 
 @require_safe
+@at_one_url()  # every figure: seconds to make at scale
 def key_figures(request: HttpRequest) -> HttpResponse:
     """Every figure by product, indicator and year, one value a cell, each linked to its
     sentence and flagged where the article disagrees with itself: the index of figures."""

@@ -4,9 +4,12 @@ its page's 最后更新 gives it). Drafts never appear: every record comes throu
 `published()`."""
 
 from django.contrib.sitemaps import Sitemap
+from django.contrib.sitemaps import views as sitemap_views
 from django.db.models import Max
+from django.http import Http404
 from django.urls import reverse
 
+from core.caching import at_one_url
 from core.models import Change
 from industry.models import Article, Company, Figure, Product
 from policies.models import Measure, Notice
@@ -100,3 +103,20 @@ SITEMAPS = {
     "products": Products,
     "companies": Companies,
 }
+
+
+# ---- One URL per sitemap page ----
+# A sitemap page lists up to 50,000 records and takes seconds to make at 100,000 measures:
+# each answers at one URL only (core.caching.at_one_url).
+
+
+def page_query(request) -> str:
+    """The query string of the sitemap page asked for: none for the first, p=N for the others."""
+    page = request.GET.get("p", "1")
+    if not (page.isascii() and page.isdecimal() and int(page) >= 1):
+        raise Http404("No such sitemap page")
+    return "" if int(page) == 1 else f"p={int(page)}"
+
+
+index = at_one_url()(sitemap_views.index)
+sitemap = at_one_url(page_query)(sitemap_views.sitemap)

@@ -15,6 +15,7 @@ from pytest_django.asserts import assertContains, assertNotContains
 from core.changes import fill_from_history
 from core.models import Change
 from industry.models import ActionQuantity, Article, Company, Figure, Product
+from kbsite import sitemaps
 from policies.models import Measure, Notice, Topic
 from tests.test_history import change_url, form_data
 
@@ -319,6 +320,32 @@ def test_the_sitemap_leaves_drafts_out(client, seed):
     notice.save()
     assertNotContains(client.get("/sitemap-measures.xml"), measure)
     assertNotContains(client.get("/sitemap-notices.xml"), NOTICE)
+
+
+@pytest.mark.parametrize(
+    ("url", "canonical"),
+    [
+        ("/sitemap.xml?x=1", "/sitemap.xml"),
+        ("/sitemap.xml?p=2", "/sitemap.xml"),
+        ("/sitemap-measures.xml?p=1", "/sitemap-measures.xml"),
+        ("/sitemap-measures.xml?utm_source=x", "/sitemap-measures.xml"),
+        ("/sitemap-measures.xml?p=002", "/sitemap-measures.xml?p=2"),
+        ("/sitemap-measures.xml?p=2&x=1", "/sitemap-measures.xml?p=2"),
+        ("/sitemap-measures.xml?p=2&p=2", "/sitemap-measures.xml?p=2"),
+    ],
+)
+def test_each_sitemap_page_answers_at_one_url(client, seed, monkeypatch, url, canonical):
+    """A sitemap page takes seconds to make at scale, and kept pages are keyed on the whole
+    URL: a made-up variant is redirected to the page's one URL, not made afresh."""
+    monkeypatch.setattr(sitemaps.Measures, "limit", 2)  # the seed's measures on several pages
+    response = client.get(url)
+    assert (response.status_code, response["Location"]) == (301, canonical)
+    assert client.get(canonical).status_code == 200
+
+
+@pytest.mark.parametrize("page", ["0", "x", "-1", "+2", "2.0", "\u0662"])
+def test_a_sitemap_page_that_is_not_a_number_is_not_found(client, seed, page):
+    assert client.get("/sitemap-measures.xml", {"p": page}).status_code == 404
 
 
 def test_robots_txt_points_at_the_sitemap(client, seed):

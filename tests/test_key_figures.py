@@ -63,3 +63,14 @@ def test_key_figures_in_english(client, seed):
     response = client.get("/en" + URL)
     assertContains(response, "Key figures")
     assertContains(response, "Caustic soda")
+
+
+@pytest.mark.parametrize("prefix", ["", "/en"])
+@pytest.mark.parametrize("query", ["?x=1", "?utm_source=chat&utm_medium=link"])
+def test_the_key_figures_answer_at_one_url(client, seed, prefix, query):
+    """Every figure on one page: seconds to make at scale, and kept pages are keyed on the
+    whole URL, so a made-up query string is redirected to the page, not made afresh."""
+    page = f"{prefix}/industry/key-figures/"
+    response = client.get(page + query)
+    assert (response.status_code, response["Location"]) == (301, page)
+    assert client.get(page).status_code == 200

@@ -30,8 +30,9 @@ from policies.models import (
 )
 
 MATCH = "/policies/match/"
-# A read: a SELECT, a union of SELECTs (PostgreSQL's in parentheses), or a server-side cursor.
-READ = re.compile(r"\s*(DECLARE \S+ NO SCROLL CURSOR (WITH HOLD )?FOR )?\(?SELECT ", re.IGNORECASE)
+# A read, as a query list shows it: PostgreSQL reads a form's choices through a server-side
+# cursor, and a union of SELECTs (classifications_of) starts with a parenthesis.
+READ = re.compile(r"\s*(DECLARE \S+ NO SCROLL CURSOR (WITH HOLD )?FOR )?\(*SELECT ", re.IGNORECASE)
 # The acceptance profile: a small enterprise in 湖北, hard hit by the epidemic, needing credit.
 PROFILE = {"size": "small", "province": "hubei", "situation": "hard-hit", "need": "credit"}
 

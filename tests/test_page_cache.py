@@ -8,12 +8,13 @@ from collections.abc import Callable
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.db import connection
 from django.http import HttpResponse, StreamingHttpResponse
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from redis.exceptions import OutOfMemoryError
 
 import industry.views
 from core import caching
@@ -499,3 +500,17 @@ def test_a_flood_of_kept_pages_leaves_the_cached_counts(client, seed, django_ass
     # The facets and the total still kept: the data version, the chosen topic and the page.
     with django_assert_num_queries(3):
         client.get(url + "?topic=credit&another=1")
+
+
+def test_a_page_that_cannot_be_kept_is_still_answered(client, seed, monkeypatch, caplog):
+    """A full Redis (its maxmemory reached under noeviction, say by a flood of made-up
+    query strings) refuses to keep the page: the page is answered all the same."""
+
+    def refuse(*args, **kwargs):
+        raise OutOfMemoryError("command not allowed when used memory > 'maxmemory'")
+
+    monkeypatch.setattr(caches["pages"], "set", refuse)
+    response = client.get("/policies/match/?size=small&made-up=1")
+    assert response.status_code == 200
+    assert "政策清单".encode() in response.content
+    assert "Keeping the page /policies/match/ failed" in caplog.text
