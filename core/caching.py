@@ -90,7 +90,7 @@ def cached(
     lock = key + ":computing"
     latest = "kb:latest:" + hashlib.sha256(_dumps(parts).encode()).hexdigest()
     deadline = time.monotonic() + WAIT_SECONDS
-    while not cache.add(lock, 1, LOCK_SECONDS):
+    while not _locked(lock):
         # Another process is computing it: the previous value, or wait for the new one.
         previous, _seconds = _previous(latest, key)
         if previous is not None:
@@ -123,6 +123,16 @@ def cached(
     return previous
 
 
+def _locked(lock: str) -> bool:
+    """Whether this process took the lock; True too when the cache refuses to keep it (a
+    Redis at its maxmemory): the value is then computed here, as without a cache."""
+    try:
+        return cache.add(lock, 1, LOCK_SECONDS)
+    except Exception:
+        logger.exception("Taking the lock %s failed", lock)
+        return True
+
+
 def _previous(latest: str, key: str) -> tuple[Any, float]:
     """The value computed before this key's (from before the latest edit), if it is still
     kept, and how many seconds computing it took."""
@@ -135,7 +145,11 @@ def _previous(latest: str, key: str) -> tuple[Any, float]:
 def _compute_and_keep(compute: Callable[[], Any], key: str, latest: str, timeout: int) -> Any:
     started = time.monotonic()
     value = compute()
-    cache.set_many({key: value, latest: (key, time.monotonic() - started)}, timeout)
+    try:
+        cache.set_many({key: value, latest: (key, time.monotonic() - started)}, timeout)
+    except Exception:
+        # Keeping it is only a speed-up (a full Redis refuses): computed again next time.
+        logger.exception("Keeping %s failed", key)
     return value
 
 

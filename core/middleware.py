@@ -12,9 +12,9 @@ from django.utils.translation import gettext as _
 
 from core.caching import Page, page_key, shareable
 
-# The site uses none of these browser features; say so, so no embedded content can.
 logger = logging.getLogger(__name__)
 
+# The site uses none of these browser features; say so, so no embedded content can.
 PERMISSIONS_POLICY = (
     "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
 )

@@ -514,3 +514,18 @@ def test_a_page_that_cannot_be_kept_is_still_answered(client, seed, monkeypatch,
     assert response.status_code == 200
     assert "政策清单".encode() in response.content
     assert "Keeping the page /policies/match/ failed" in caplog.text
+
+
+def test_a_cache_that_refuses_writes_still_gives_computed_values(db, versions, monkeypatch):
+    """A Redis at its maxmemory under noeviction refuses the lock and the value: the value
+    is computed and given all the same, every time."""
+
+    def refuse(*args, **kwargs):
+        raise MemoryError("OOM command not allowed when used memory > 'maxmemory'")
+
+    monkeypatch.setattr(caching.cache, "add", refuse)
+    monkeypatch.setattr(caching.cache, "set_many", refuse)
+    computed = []
+    assert caching.cached(["refused"], slow_counted(computed, "value")) == "value"
+    assert caching.cached(["refused"], slow_counted(computed, "value")) == "value"
+    assert len(computed) == 2
