@@ -378,6 +378,13 @@ class Client:
             self.conn = None
 
 
+def choose(paths, rng: random.Random) -> str:
+    """A page of the mix: a path, one of a list (evenly), or one a callable draws."""
+    if callable(paths):
+        return paths(rng)
+    return rng.choice(paths) if isinstance(paths, list) else paths
+
+
 def client_loop(index, port, timeout, mix, t0, stop, results) -> None:
     rng = random.Random(index)
     client = Client(port, timeout)
@@ -387,12 +394,25 @@ def client_loop(index, port, timeout, mix, t0, stop, results) -> None:
     mine = []
     while not stop.is_set():
         name = rng.choices(names, weights)[0]
-        path = paths[name](rng) if callable(paths[name]) else paths[name]
+        path = choose(paths[name], rng)
         start = time.monotonic()
         outcome = client.fetch(path)
         mine.append(Result(start - t0, time.monotonic() - start, name, outcome))
     client.close()
     results.extend(mine)
+
+
+def start_clients(count: int, port, timeout, mix, t0, stop, results) -> list[threading.Thread]:
+    """`count` clients (client_loop) reading pages of the mix until `stop` is set."""
+    threads = [
+        threading.Thread(
+            target=client_loop, args=(i, port, timeout, mix, t0, stop, results), daemon=True
+        )
+        for i in range(count)
+    ]
+    for thread in threads:
+        thread.start()
+    return threads
 
 
 def sleep_until(moment: float) -> None:
@@ -406,16 +426,7 @@ def drive(
     The lines in each log are counted when PostgreSQL has stopped and when it is started."""
     stop, results, events, lines = threading.Event(), [], {}, {}
     t0 = time.monotonic()
-    threads = [
-        threading.Thread(
-            target=client_loop,
-            args=(i, port, args.timeout, mix, t0, stop, results),
-            daemon=True,
-        )
-        for i in range(args.clients)
-    ]
-    for thread in threads:
-        thread.start()
+    threads = start_clients(args.clients, port, args.timeout, mix, t0, stop, results)
     try:
         if fault:
             sleep_until(t0 + args.fault_at)

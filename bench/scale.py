@@ -50,10 +50,8 @@ import redis  # noqa: E402
 from bench.load import (  # noqa: E402
     DATA,
     OK,
-    Client,
     Postgres,
     Proxy,
-    Result,
     Server,
     free_port,
     get,
@@ -61,6 +59,7 @@ from bench.load import (  # noqa: E402
     manage,
     ms,
     percentile,
+    start_clients,
     static_files_are_collected,
 )
 
@@ -246,10 +245,6 @@ def page_mix(urls: dict[str, list[str]], measure: Popular) -> list[tuple[str, in
     ]
 
 
-def choose(paths, rng: random.Random) -> str:
-    return paths(rng) if isinstance(paths, Popular) else rng.choice(paths)
-
-
 def warm_up(port: int, mix, timeout: float = 120) -> tuple[float, Counter]:
     """Ask for each list-chosen page once, two at a time, as visitors would have before: the
     run measures a site in service, not its first minute (computing a list's counts cold
@@ -262,23 +257,6 @@ def warm_up(port: int, mix, timeout: float = 120) -> tuple[float, Counter]:
 
 
 # The run
-
-
-def client_loop(index, port, timeout, mix, t0, stop, results) -> None:
-    rng = random.Random(index)
-    client = Client(port, timeout)
-    names = [name for name, _, _ in mix]
-    weights = [weight for _, weight, _ in mix]
-    paths = {name: path for name, _, path in mix}
-    mine = []
-    while not stop.is_set():
-        name = rng.choices(names, weights)[0]
-        path = choose(paths[name], rng)
-        start = time.monotonic()
-        outcome = client.fetch(path)
-        mine.append(Result(start - t0, time.monotonic() - start, name, outcome))
-    client.close()
-    results.extend(mine)
 
 
 def edit_and_look(editor: AdminSession, measure_id: int, page: str, ports: list[int]) -> dict:
@@ -455,16 +433,7 @@ def main() -> None:
         cpu_before = [workers_cpu(server) for server in servers]
         own_before = time.process_time()
         t0 = time.monotonic()
-        threads = [
-            threading.Thread(
-                target=client_loop,
-                args=(i, port, args.timeout, mix, t0, stop, results),
-                daemon=True,
-            )
-            for i in range(args.clients)
-        ]
-        for thread in threads:
-            thread.start()
+        threads = start_clients(args.clients, port, args.timeout, mix, t0, stop, results)
         time.sleep(max(0.0, t0 + args.edit_at - time.monotonic()))
         load_edit = os.getloadavg()[0]
         edit_at = time.monotonic() - t0
