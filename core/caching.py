@@ -72,6 +72,7 @@ def cached(
     timeout: int = TIMEOUT,
     *,
     kinds: Iterable[str] | None = None,
+    in_process: bool = False,
 ) -> Any:
     """compute(), remembered for these key parts until the knowledge base next changes
     (the data version is part of the key) or the timeout passes. `kinds` names the kinds of
@@ -82,34 +83,62 @@ def cached(
     (no stampede: ten requests right after an edit compute once). With
     settings.KB_RECOMPUTE_IN_BACKGROUND, a computation that took longer than QUICK_SECONDS
     last time is done in a thread, and the request that started it is served the value
-    from before the edit too: nobody waits for it."""
+    from before the edit too: nobody waits for it.
+
+    `in_process` keeps the value in this process as well, for values that many requests
+    read whole (a vocabulary, an index): the next request skips the cache's round trip and
+    the unpickling. The copy is shared, so nobody may change it; it is kept under the same
+    versioned key, so an edit is seen at once, as through the cache."""
     key = cache_key(parts, kinds)
+    latest = "kb:latest:" + hashlib.sha256(_dumps(parts).encode()).hexdigest()
+    if not in_process:
+        return _cached(key, latest, compute, timeout)[0]
+    kept = _in_process.get(latest)
+    if kept is not None and kept[0] == key:
+        return kept[1]
+    value, fresh = _cached(key, latest, compute, timeout)
+    if fresh:
+        _in_process[latest] = (key, value)
+    return value
+
+
+# Values kept in this process (cached(in_process=True)): for each, the latest key and value.
+_in_process: dict[str, tuple[str, Any]] = {}
+
+
+def forget_in_process() -> None:
+    """Drops the values kept in this process (tests, whose rollbacks reuse data versions)."""
+    _in_process.clear()
+
+
+def _cached(key: str, latest: str, compute: Callable[[], Any], timeout: int) -> tuple[Any, bool]:
+    """cached()'s value, and whether it is the value for this key (not the one from before
+    the latest edit)."""
     value = cache.get(key)
     if value is not None:
-        return value
+        return value, True
     lock = key + ":computing"
-    latest = "kb:latest:" + hashlib.sha256(_dumps(parts).encode()).hexdigest()
     deadline = time.monotonic() + WAIT_SECONDS
     while not _locked(lock):
         # Another process is computing it: the previous value, or wait for the new one.
         previous, _seconds = _previous(latest, key)
         if previous is not None:
             _request.served_stale = True
-            return previous
+            return previous, False
         time.sleep(POLL_SECONDS)
         value = cache.get(key)
         if value is not None:
-            return value
+            return value, True
         if time.monotonic() > deadline:
-            return compute()  # it takes too long: this request will not wait longer
+            return compute(), True  # it takes too long: this request will not wait longer
     value = cache.get(key)  # computed between our first look and taking the lock
     if value is not None:
         cache.delete(lock)
-        return value
+        return value, True
     previous, seconds = _previous(latest, key)
     if previous is None or seconds < QUICK_SECONDS or not settings.KB_RECOMPUTE_IN_BACKGROUND:
         try:
-            return _compute_and_keep(compute, key, latest, timeout)
+            return _compute_and_keep(compute, key, latest, timeout), True
         finally:
             cache.delete(lock)
     thread = threading.Thread(
@@ -120,7 +149,7 @@ def cached(
     )
     thread.start()
     _request.served_stale = True
-    return previous
+    return previous, False
 
 
 def _locked(lock: str) -> bool:

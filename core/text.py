@@ -46,6 +46,9 @@ def source(text) -> SafeString:
 
 def localized_html(obj, field: str = "name") -> SafeString:
     """`localized()` as HTML: the Chinese fallback on an English page is marked as Chinese."""
+    if not english():  # what the rest would give, asking the page's language once, not twice
+        value = getattr(obj, field)
+        return conditional_escape("" if value is None else value)
     return source(localized(obj, field))
 
 

@@ -2,16 +2,16 @@
 and the enterprise profile of 政策匹配."""
 
 import re
+from collections.abc import Callable
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from core.facets import FacetField
 from core.text import localized
 from core.widgets import FacetCheckboxes
 from policies.importer import NoticeProposal
-from policies.models import DocType, Level, Notice, Region, SizeClass, TargetGroup, Topic
+from policies.models import Classification, DocType, Level, Notice, SizeClass, vocabulary
 
 TEXTAREA = forms.Textarea(attrs={"rows": 3, "cols": 60})
 
@@ -133,32 +133,39 @@ def proposed_slug(proposal: NoticeProposal) -> str:
     return slug
 
 
-class TermChoice(forms.ModelChoiceField):
-    """A classification chosen by its slug, named in the page's language."""
+class TermChoice(forms.ChoiceField):
+    """A classification chosen by its slug among `terms()` (from the vocabulary: no query),
+    named in the page's language; cleaned to the term, or None when none is chosen."""
 
-    def __init__(self, queryset, **kwargs):
-        super().__init__(queryset, to_field_name="slug", required=False, **kwargs)
+    def __init__(self, terms: Callable[[], list[Classification]], *, empty_label, **kwargs):
+        self.terms = terms
+        super().__init__(choices=self.term_choices, required=False, **kwargs)
+        self.empty_label = empty_label
 
-    def to_python(self, value):
-        # A slug never holds NUL, which PostgreSQL would refuse to compare with.
-        if isinstance(value, str) and "\x00" in value:
-            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
-        return super().to_python(value)
+    def term_choices(self) -> list[tuple[str, str]]:
+        return [("", self.empty_label), *((t.slug, localized(t)) for t in self.terms())]
 
-    def label_from_instance(self, obj) -> str:
-        return localized(obj)
+    def clean(self, value):
+        slug = super().clean(value)
+        return next((t for t in self.terms() if t.slug == slug), None) if slug else None
 
 
-class TermChoices(FacetField):
-    """Several classifications, ticked as checkboxes, chosen by their slugs."""
+class TermChoices(forms.MultipleChoiceField):
+    """Several classifications among `terms()`, ticked as checkboxes, chosen by their slugs;
+    cleaned to the terms in their order."""
 
-    def __init__(self, queryset, **kwargs):
-        super().__init__(
-            queryset, to_field_name="slug", required=False, widget=FacetCheckboxes, **kwargs
-        )
+    widget = FacetCheckboxes
 
-    def label_from_instance(self, obj) -> str:
-        return localized(obj)
+    def __init__(self, terms: Callable[[], list[Classification]], **kwargs):
+        self.terms = terms
+        super().__init__(choices=self.term_choices, required=False, **kwargs)
+
+    def term_choices(self) -> list[tuple[str, str]]:
+        return [(t.slug, localized(t)) for t in self.terms()]
+
+    def clean(self, value):
+        slugs = set(super().clean(value))
+        return [t for t in self.terms() if t.slug in slugs]
 
 
 class MatchForm(forms.Form):
@@ -173,23 +180,23 @@ class MatchForm(forms.Form):
         help_text=_("按国家中小企业划型标准；个体工商户不属于企业划型。"),
     )
     province = TermChoice(
-        Region.objects.filter(parent=None),
+        lambda: vocabulary().provinces(),
         label=_("所在省份（自治区、直辖市）"),
         empty_label=_("不填"),
     )
     city = TermChoice(
-        Region.objects.exclude(parent=None).select_related("parent"),
+        lambda: vocabulary().cities(),
         label=_("所在城市"),
         empty_label=_("不填"),
         help_text=_("可选的城市是后台填了“所属省份”的地区；措施点名所在省份的也算。"),
     )
     situation = TermChoices(
-        TargetGroup.objects.by_situation(),
+        lambda: vocabulary().situations(),
         label=_("企业情况"),
         help_text=_("选项是措施的支持对象（编者分类）；符合几项勾几项。"),
     )
     need = TermChoices(
-        Topic.objects.all(),
+        lambda: list(vocabulary().topics.values()),
         label=_("需要的支持"),
         help_text=_(
             "选项是措施的政策工具/主题（编者分类），例如需要融资可勾信贷、融资担保、融资产品与服务；"

@@ -20,16 +20,18 @@ Nothing about the enterprise is stored: the profile lives in the URL.
 
 import re
 from array import array
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property, reduce
 from itertools import islice
 from operator import or_
 
 from django.db.models import prefetch_related_objects
+from django.utils.translation import gettext_lazy as _
 
 from core.caching import cached
 from policies.models import (
+    Classified,
     Measure,
     MeasureRegion,
     MeasureTargetGroup,
@@ -40,11 +42,13 @@ from policies.models import (
     Topic,
     classifications_of,
     issuers_for_citation,
+    vocabulary,
 )
 
-# How many measures each part of the page shows, as a list page shows 20 (the page says
-# how many more there are; the downloads hold all of them).
-SHOWN = 20
+# How many measures a page of each part of the list shows (each part has pages of its own;
+# the downloads hold all of them). Ten cards with their reasons and texts are about what a
+# reader takes in at once, and what a page renders in the time of a list page.
+SHOWN = 10
 
 
 @dataclass(frozen=True)
@@ -75,18 +79,26 @@ class Profile:
         return {t.pk for t in self.needs}
 
 
+# The kinds of reason a measure fits, as the 政策清单 names them.
+WHY = {"groups": _("支持对象"), "regions": _("点名地区"), "needs": _("所需支持")}
+
+
 @dataclass
 class Fit:
     """One measure against the profile: the assignments that match it (why it fits), and
     those that do not (what it does not cover, or why it does not fit)."""
 
     measure: Measure
-    groups: list[MeasureTargetGroup] = field(default_factory=list)
-    regions: list[MeasureRegion] = field(default_factory=list)
-    needs: list[MeasureTopic] = field(default_factory=list)
-    other_groups: list[MeasureTargetGroup] = field(default_factory=list)
-    other_regions: list[MeasureRegion] = field(default_factory=list)
+    groups: list[Classified] = field(default_factory=list)
+    regions: list[Classified] = field(default_factory=list)
+    needs: list[Classified] = field(default_factory=list)
+    other_groups: list[Classified] = field(default_factory=list)
+    other_regions: list[Classified] = field(default_factory=list)
     missing_needs: list[Topic] = field(default_factory=list)
+
+    def why(self) -> list[tuple[str, Classified]]:
+        """The classifications by which the measure fits, each with what kind it is."""
+        return [(label, a) for name, label in WHY.items() for a in getattr(self, name)]
 
     @property
     def for_anyone(self) -> bool:
@@ -104,28 +116,54 @@ def fit(measure: Measure, profile: Profile, classified: dict[str, list]) -> Fit:
     (policies.models.classifications_of)."""
     found = Fit(measure)
     for a in classified["target_group"]:
-        (found.groups if a.target_group_id in profile.groups else found.other_groups).append(a)
+        (found.groups if a.term.pk in profile.groups else found.other_groups).append(a)
     for a in classified["region"]:
-        (found.regions if a.region_id in profile.region_ids else found.other_regions).append(a)
+        (found.regions if a.term.pk in profile.region_ids else found.other_regions).append(a)
     met = set()
     for a in classified["topic"]:
-        if a.topic_id in profile.need_ids:
+        if a.term.pk in profile.need_ids:
             found.needs.append(a)
-            met.add(a.topic_id)
+            met.add(a.term.pk)
     found.missing_needs = [t for t in profile.needs if t.pk not in met]
     return found
 
 
 @dataclass
 class Part:
-    """One part of the list: at most SHOWN fits, and how many measures it holds in all."""
+    """One page of a part of the list: at most SHOWN fits, from the `first`-th of the part
+    on, and how many measures the part holds in all."""
 
     fits: list[Fit]
     total: int
+    number: int = 1  # the page's number, 1 for the first SHOWN
 
     @property
-    def more(self) -> int:
-        return self.total - len(self.fits)
+    def first(self) -> int:
+        return (self.number - 1) * SHOWN + 1
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.fits) - 1
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number * SHOWN < self.total
+
+    @property
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+
+def page_count(total: int) -> int:
+    return max(1, -(-total // SHOWN))
 
 
 @dataclass
@@ -195,7 +233,7 @@ class Index:
 
 
 def index() -> Index:
-    return cached(["match-index"], Index.build, kinds=["policies"])
+    return cached(["match-index"], Index.build, kinds=["policies"], in_process=True)
 
 
 def bitmap(ranks: list[int], size: int) -> int:
@@ -279,32 +317,47 @@ COLUMNS = [
 ]
 
 
-def fits_of(ids: list[int], profile: Profile) -> list[Fit]:
+def fits_of(ids: list[int], profile: Profile, cited: Iterable[int] | None = None) -> list[Fit]:
     """These public measures, in this order, each weighed against the profile: one query
-    for the measures, one for their notices' issuers (for the references), one for their
-    classifications."""
+    for the measures, one for the issuers of the notices of those `cited` in full (all when
+    None; GB/T references name them), one for their classifications."""
     found = Measure.objects.published().select_related("notice").only(*COLUMNS).in_bulk(ids)
     shown = [found[pk] for pk in ids if pk in found]  # one unpublished meanwhile: left out
-    prefetch_related_objects([m.notice for m in shown], issuers_for_citation())
+    cited = set(ids if cited is None else cited)
+    prefetch_related_objects([m.notice for m in shown if m.pk in cited], issuers_for_citation())
     classified = classifications_of(shown)
     return [fit(measure, profile, classified[measure.pk]) for measure in shown]
 
 
-def match(profile: Profile) -> Match:
-    """The list for one profile: the index (computed once per edit) and three queries for
-    the measures shown with their issuers and classifications, however many there are."""
+# The parts shown as cards, each measure with its reasons, text and full reference; the
+# others are listed in brief.
+CARDS = ("targeted", "general")
+
+
+def match(profile: Profile, pages: dict[str, int] | None = None) -> Match:
+    """The list for one profile, each part at its page of `pages` (part name -> number, the
+    first page when not given, the last when past it): the index (computed once per edit)
+    and three queries for the measures shown with their issuers and classifications,
+    however many there are."""
     found = index()
-    classes = parts(found, profile)
-    shown = {
-        name: list(islice(in_order(found, each), SHOWN))
-        for name, each in classes.items()
-        if each is not None
+    classes = {name: each for name, each in parts(found, profile).items() if each is not None}
+    totals = {name: sum(each.bit_count() for each in classes[name]) for name in classes}
+    numbers = {
+        name: min(max((pages or {}).get(name, 1), 1), page_count(total))
+        for name, total in totals.items()
     }
-    fits = {f.measure.pk: f for f in fits_of([pk for ids in shown.values() for pk in ids], profile)}
+    shown = {
+        name: list(
+            islice(in_order(found, each), (numbers[name] - 1) * SHOWN, numbers[name] * SHOWN)
+        )
+        for name, each in classes.items()
+    }
+    every = [pk for ids in shown.values() for pk in ids]
+    cited = [pk for name in CARDS for pk in shown[name]]
+    fits = {f.measure.pk: f for f in fits_of(every, profile, cited)}
     result = {"other": None}
     for name, ids in shown.items():
-        total = sum(each.bit_count() for each in classes[name])
-        result[name] = Part([fits[pk] for pk in ids if pk in fits], total)
+        result[name] = Part([fits[pk] for pk in ids if pk in fits], totals[name], numbers[name])
     return Match(profile=profile, out_of_force=found.out_of_force, **result)
 
 
@@ -331,7 +384,7 @@ def profile_of(cleaned: dict) -> Profile:
     size = cleaned["size"]
     return Profile(
         size=size,
-        size_groups=list(TargetGroup.objects.for_size(size)),
+        size_groups=vocabulary().for_size(size),
         situations=list(cleaned.get("situation") or []),
         regions=regions_of(cleaned.get("province"), cleaned.get("city")),
         needs=list(cleaned.get("need") or []),

@@ -1,4 +1,5 @@
 import functools
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -10,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from core.analysis import missing_words
+from core.caching import cached
 from core.citation import OnlineSource, gb_t_7714, translated
 from core.models import (
     NaturalKeyManager,
@@ -662,8 +664,8 @@ class Measure(Searchable, Versioned):
         found.title_is_editorial = bool(found.title_is_editorial)  # SQLite's JSON says 0 / 1
         return found
 
-    def classifications(self) -> dict[str, list["Assignment"]]:
-        """The measure's assignments with their evidence, by kind ("topic", "target_group",
+    def classifications(self) -> dict[str, list["Classified"]]:
+        """The measure's classifications with their evidence, by kind ("topic", "target_group",
         "region"), each in the order of its classifications: one query (classifications_of)."""
         return classifications_of([self])[self.pk]
 
@@ -809,44 +811,106 @@ ASSIGNMENTS = (MeasureTopic, MeasureTargetGroup, MeasureRegion)
 ASSIGNMENT_OF_KIND = {through.kind: through for through in ASSIGNMENTS}
 
 
-def classifications_of(measures) -> dict[int, dict[str, list["Assignment"]]]:
-    """Each measure's assignments with their evidence, by kind ("topic", "target_group",
+@dataclass(frozen=True)
+class Vocabulary:
+    """The classifications, each kind by id in its order (position, slug), with what pages
+    show of them (a term's description is not read): small
+    vocabularies that the 政策匹配 form, its profiles and every list of a measure's
+    classifications read without a query (vocabulary()). One copy is shared by the requests
+    of a process: read it, never change it."""
+
+    target_groups: dict[int, "TargetGroup"]
+    regions: dict[int, "Region"]  # a city's parent is its province, from here
+    topics: dict[int, "Topic"]
+
+    @classmethod
+    def load(cls) -> "Vocabulary":
+        shown = ("slug", "name", "name_en", "position")
+        sizes = [f"covers_{size}" for size in SizeClass.values]
+        regions = {r.pk: r for r in Region.objects.only(*shown, "parent_id")}
+        for region in regions.values():
+            if region.parent_id is not None:
+                region.parent = regions[region.parent_id]
+        return cls(
+            target_groups={g.pk: g for g in TargetGroup.objects.only(*shown, *sizes)},
+            regions=regions,
+            topics={t.pk: t for t in Topic.objects.only(*shown)},
+        )
+
+    def by_kind(self) -> dict[str, dict[int, Classification]]:
+        """The terms of each kind of assignment (Assignment.kind)."""
+        return {"topic": self.topics, "target_group": self.target_groups, "region": self.regions}
+
+    def provinces(self) -> list["Region"]:
+        return [r for r in self.regions.values() if r.parent_id is None]
+
+    def cities(self) -> list["Region"]:
+        return [r for r in self.regions.values() if r.parent_id is not None]
+
+    def for_size(self, size: str) -> list["TargetGroup"]:
+        """The groups an enterprise of this size class belongs to by its size alone
+        (TargetGroupQuerySet.for_size)."""
+        return [g for g in self.target_groups.values() if getattr(g, f"covers_{size}")]
+
+    def situations(self) -> list["TargetGroup"]:
+        """The groups defined by something other than size (TargetGroupQuerySet.by_situation)."""
+        return [
+            g
+            for g in self.target_groups.values()
+            if not any(getattr(g, f"covers_{size}") for size in SizeClass.values)
+        ]
+
+
+def vocabulary() -> Vocabulary:
+    """The classifications as they are now: read once per edit of the policies, and kept in
+    each process (core.caching.cached)."""
+    return cached(["vocabulary"], Vocabulary.load, kinds=["policies"], in_process=True)
+
+
+@dataclass(frozen=True)
+class Classified:
+    """A measure filed under a classification, as pages show it: the term and the evidence
+    (the words of the measure that justify it)."""
+
+    term: Classification
+    evidence: str
+
+
+def classifications_of(measures) -> dict[int, dict[str, list[Classified]]]:
+    """Each measure's classifications with their evidence, by kind ("topic", "target_group",
     "region"), each in the order of its classifications: one query for all the measures, a
-    union of the three tables reading only what a tag shows (the term and its names)."""
+    union of the three tables' rows; the terms come from the vocabulary."""
+    ids = [m.pk for m in measures]
     parts = [
-        through.objects.filter(measure__in=[m.pk for m in measures])
-        .order_by()  # the union is ordered, not its parts
-        .values(
+        through.objects.filter(measure__in=ids)
+        .order_by()
+        .values_list(
             "measure_id",
+            Value(through.kind, output_field=models.CharField()),
+            f"{through.term_field}_id",
             "evidence",
-            kind=Value(through.kind, output_field=models.CharField()),
-            term_id=F(f"{through.term_field}_id"),
-            slug=F(f"{through.term_field}__slug"),
-            name=F(f"{through.term_field}__name"),
-            name_en=F(f"{through.term_field}__name_en"),
-            position=F(f"{through.term_field}__position"),
         )
         for through in ASSIGNMENTS
     ]
-    rows = parts[0].union(*parts[1:], all=True).order_by("position", "slug")
-    found = {m.pk: {through.kind: [] for through in ASSIGNMENTS} for m in measures}
-    terms = {}  # one instance of each term, however many measures it classifies
-    for row in rows:
-        through = ASSIGNMENT_OF_KIND[row["kind"]]
-        term = terms.get((row["kind"], row["term_id"]))
-        if term is None:
-            term = terms[row["kind"], row["term_id"]] = through._meta.get_field(
-                through.term_field
-            ).related_model(
-                pk=row["term_id"], slug=row["slug"], name=row["name"], name_en=row["name_en"]
+    rows = list(parts[0].union(*parts[1:], all=True))
+    terms = {kind: dict(found) for kind, found in vocabulary().by_kind().items()}
+    for kind, through in ASSIGNMENT_OF_KIND.items():
+        # A term added since the vocabulary was read, by a bulk insert that left the data
+        # version as it was: read here.
+        unknown = {term_id for _, of, term_id, _ in rows if of == kind} - terms[kind].keys()
+        if unknown:
+            model = through._meta.get_field(through.term_field).related_model
+            terms[kind].update(model.objects.in_bulk(unknown))
+            terms[kind] = dict(
+                sorted(terms[kind].items(), key=lambda t: (t[1].position, t[1].slug))
             )
-        found[row["measure_id"]][row["kind"]].append(
-            through(
-                measure_id=row["measure_id"],
-                evidence=row["evidence"],
-                **{through.term_field: term},
-            )
-        )
+    found = {pk: {kind: [] for kind in ASSIGNMENT_OF_KIND} for pk in ids}
+    for measure_id, kind, term_id, evidence in rows:
+        found[measure_id][kind].append(Classified(terms[kind][term_id], evidence))
+    for kind, of_kind in terms.items():
+        order = {pk: rank for rank, pk in enumerate(of_kind)}
+        for by_kind in found.values():
+            by_kind[kind].sort(key=lambda c: order[c.term.pk])
     return found
 
 

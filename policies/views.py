@@ -1,5 +1,5 @@
 from django.db.models import Prefetch, prefetch_related_objects
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone, translation
 from django.utils.cache import add_never_cache_headers
@@ -249,7 +249,7 @@ def measure_match(request: HttpRequest) -> HttpResponse:
         return render(request, MATCH_TEMPLATE, {"form": form, "result": None})
     if not form.is_valid():
         return render(request, MATCH_TEMPLATE, {"form": form, "result": None}, status=400)
-    result = matching.match(matching.profile_of(form.cleaned_data))
+    result = matching.match(matching.profile_of(form.cleaned_data), page_numbers(request.GET))
     context = {
         "form": form,
         "result": result,
@@ -258,6 +258,17 @@ def measure_match(request: HttpRequest) -> HttpResponse:
         "today": timezone.localdate(),
     }
     return render(request, MATCH_TEMPLATE, context)
+
+
+def page_numbers(query: QueryDict) -> dict[str, int]:
+    """The page of each part of the 政策清单 asked for (?general_page=2); one that is not a
+    number gives the first page, one past the last the last (matching.match)."""
+    found = {}
+    for part in ("targeted", "general", "other", "unfit"):
+        value = query.get(f"{part}_page", "")
+        if value.isascii() and value.isdigit() and len(value) <= 6:
+            found[part] = int(value)
+    return found
 
 
 MATCH_PARTS = {

@@ -22,6 +22,7 @@ from pytest_django.fixtures import validate_django_db
 from pytest_django.plugin import blocking_manager_key
 from reversion.models import Revision, Version
 
+from core.caching import forget_in_process
 from core.management.commands.seed import app_has_data, seed_fixtures
 from core.models import Change, DataVersion, knowledge_apps
 from policies.models import Heading, Measure, Notice, Topic
@@ -61,6 +62,7 @@ REDIS_PREFIX = _name_this_runs_keys()
 
 
 def clear_this_runs_cache() -> None:
+    forget_in_process()
     if REDIS_PREFIX is None:
         for alias in ("default", *OTHER_CACHES):
             caches[alias].clear()

@@ -61,16 +61,32 @@ def numbers(part) -> list[int]:
     return [fit.measure.number for fit in part.fits]
 
 
-def test_acceptance_profile_lists_the_measures_that_fit(client, seed):
+def every_page(client, query: dict, name: str) -> list[int]:
+    """The numbers a part lists on all its pages, following its links to the next page."""
+    found, url = [], MATCH + "?" + "&".join(f"{k}={v}" for k, v in query.items())
+    while url:
+        response = client.get(url)
+        assert response.status_code == 200
+        found += numbers(response.context["result"].__dict__[name])
+        link = re.search(
+            rf'href="(\?[^"]*{name}_page=\d+[^"]*)" rel="next"', response.content.decode()
+        )
+        url = link and MATCH + link.group(1).replace("&amp;", "&")
+    return found
+
+
+def test_acceptance_profile_lists_the_measures_that_fit(client, seed, settings):
+    settings.KB_PAGE_CACHE_SECONDS = 0  # every page read renders (response.context)
     response = client.get(MATCH, PROFILE)
     assert response.status_code == 200
     result = response.context["result"]
     fitting, targeted = expected(size="small", regions=["hubei"], situations=["hard-hit"])
-    listed = [*numbers(result.targeted), *numbers(result.general), *numbers(result.other)]
+    parts = {name: every_page(client, PROFILE, name) for name in ("targeted", "general", "other")}
+    listed = [number for part in parts.values() for number in part]
     assert sorted(listed) == sorted(fitting)
-    assert set(numbers(result.targeted)) == targeted
+    assert set(parts["targeted"]) == targeted
     assert result.count == len(fitting)
-    assert sorted([*listed, *numbers(result.unfit)]) == list(range(1, 21))
+    assert sorted([*listed, *every_page(client, PROFILE, "unfit")]) == list(range(1, 21))
 
     # Hand-checked against the bulletin: 第8条 lends to 受疫情影响较大的企业 and 中小微企业
     # and is about 信贷, so it comes first; 第5条 names 湖北; 第9条 is for 小微企业 only;
@@ -237,7 +253,8 @@ def test_an_amended_notice_is_marked(client, seed):
 
 
 def test_editorial_titles_are_marked(client, seed):
-    response = client.get(MATCH, {"size": "medium"})
+    # Measures 19 and 20 are the last that fit: on the second page of their part.
+    response = client.get(MATCH, {"size": "medium", "general_page": 2})
     html = response.content.decode()
     for number in (19, 20):
         title = Measure.objects.get(number=number).title
@@ -460,3 +477,27 @@ def test_each_measure_of_the_list_is_cited_as_its_page_cites_it(client, seed):
     page = client.get(eight.get_absolute_url()).content.decode()
     reference = re.search(r'class="print-only citation-line">引用：(.*?)</p>', page).group(1)
     assertContains(response, f'<p class="fit-citation">引用：{reference}</p>', html=False)
+
+
+def test_each_part_has_pages_of_its_own(client, seed):
+    """A small enterprise: 15 measures for all SMEs, shown ten at a time; the link to the
+    next page keeps the profile, and a page number that is not one gives the first page, one
+    past the end the last: never an error."""
+    first = client.get(MATCH, {"size": "small"})
+    general = first.context["result"].general
+    assert (general.total, general.first, general.last) == (15, 1, 10)
+    assertContains(first, "第 1–10 条，共 15 条（全部见下载文件）")
+    assertContains(first, 'href="?size=small&amp;general_page=2" rel="next"')
+    second = client.get(MATCH, {"size": "small", "general_page": 2})
+    general = second.context["result"].general
+    assert (general.first, general.last, len(general.fits)) == (11, 15, 5)
+    assert set(numbers(general)).isdisjoint(numbers(first.context["result"].general))
+    assertContains(second, 'href="?size=small&amp;general_page=1" rel="prev"')
+    assertNotContains(second, 'rel="next"')
+    assert numbers(second.context["result"].targeted) == numbers(first.context["result"].targeted)
+    for page, shown in [("99", second), ("0", first), ("abc", first), ("٢", first), ("-1", first)]:
+        response = client.get(MATCH, {"size": "small", "general_page": page})
+        assert response.status_code == 200
+        assert numbers(response.context["result"].general) == numbers(
+            shown.context["result"].general
+        )

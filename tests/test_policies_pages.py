@@ -112,7 +112,9 @@ def test_notice_page_marks_editorial_titles(client, seed):
 
 
 def test_measure_detail(client, seed, django_assert_max_num_queries):
-    # Four, and the data versions (the page cache's key).
+    # Four, and the data versions (the page cache's key). The classifications' names come
+    # from the vocabulary, read once per edit of the policies: here by another measure's page.
+    client.get(measure_url(7))
     with django_assert_max_num_queries(5):
         response = client.get(measure_url(8))
     measure = Measure.objects.get(number=8)
@@ -201,8 +203,10 @@ def page_queries(client, url: str) -> list[str]:
 
 def test_the_measure_page_reads_four_queries_however_much_it_shows(client, seed, settings):
     """Uncached (page cache off): the measure with its neighbours and last update, its
-    notice's issuers, its classifications, its related actions (none without one); as many
-    for one more of each as for thirty (for every action of the seed)."""
+    notice's issuers, its classifications, its related actions (none without one), and the
+    data versions (the key of the vocabulary: the classifications' names, read once per edit
+    of the policies; with the page cache on they are the page's key anyway); as many for one
+    more of each as for thirty (for every action of the seed)."""
     settings.KB_PAGE_CACHE_SECONDS = 0
     measure = Measure.objects.get(notice__slug="gxmd-2020-14", number=8)
     actions = list(Action.objects.all())
@@ -231,14 +235,27 @@ def test_the_measure_page_reads_four_queries_however_much_it_shows(client, seed,
         measure.industry_actions.add(*actions[start:stop])
         for i in range(start, stop):
             edit_with_history(measure, title_en=f"Edit {i}")
+        # The vocabulary (the classifications' names) is read once per edit of the policies.
+        assert len(page_queries(client, measure_url(7))) <= 4 + 3
         counts.append(len(page_queries(client, measure_url(8))))
-    assert counts[0] == counts[1] <= 4
-    assert len(page_queries(client, measure_url(7))) <= 3  # no action linked to it
+    assert counts[0] == counts[1] <= 4 + 1
+    assert len(page_queries(client, measure_url(7))) <= 3 + 1  # no action linked to it
     response = client.get(measure_url(8))
     assertContains(response, "额外主题29")
     assertContains(response, "额外地区29")
     assertContains(response, actions[-1].company.get_absolute_url())
     assertContains(response, "最后更新")
+
+
+def test_a_classification_added_without_an_edit_is_shown(client, seed, settings):
+    """The classifications' names come from the vocabulary, read once per data version; a
+    term inserted in bulk (no signal, so the same version) is read with the page instead."""
+    settings.KB_PAGE_CACHE_SECONDS = 0
+    assertNotContains(client.get(measure_url(8)), "批量主题")  # the vocabulary is read
+    measure = Measure.objects.get(notice__slug="gxmd-2020-14", number=8)
+    (topic,) = Topic.objects.bulk_create([Topic(slug="bulk", name="批量主题", name_en="Bulk")])
+    MeasureTopic.objects.bulk_create([MeasureTopic(measure=measure, topic=topic, evidence="信贷")])
+    assertContains(client.get(measure_url(8)), "批量主题")
 
 
 def test_the_measure_page_reads_no_search_tokens(client, seed, settings):

@@ -23,6 +23,9 @@ def describe_the_enterprise(page) -> None:
     page.get_by_role("button", name="匹配措施").click()
 
 
+PARTS = ("targeted", "general", "other")
+
+
 def test_a_profile_gives_a_policy_list_to_print_and_download(page):
     describe_the_enterprise(page)
     # The profile is the URL, with no empty parameters.
@@ -46,7 +49,10 @@ def test_a_profile_gives_a_policy_list_to_print_and_download(page):
     expect(page.locator(".citation-line")).to_be_visible()
     # The reasons are the editors' classification, and the handout says so.
     expect(page.locator(".match-result > .note .editorial-flag")).to_be_visible()
-    expect(page.get_by_text("编者拟定标题").first).to_be_visible()  # 19 and 20 in the list
+    # Each part ten at a time: the handout says which, and where the rest are.
+    expect(page.locator("#other-heading ~ .match-pager")).to_contain_text(
+        "第 1–10 条，共 12 条（全部见下载文件）"
+    )
     expect(page.locator(".citation-line")).to_contain_text(page.url)
     page.screenshot(path=artifact("match/list-print-media.png"), full_page=True)
     pdf = page.pdf(format="A4")
@@ -71,7 +77,16 @@ def test_a_profile_gives_a_policy_list_to_print_and_download(page):
         in (first_row["为何适用（编者分类及依据）"])
     )
     assert first_row["网址"].endswith("/policies/notices/gxmd-2020-14/measures/8/")
-    assert len(rows) == fits.count() + page.locator(".match-brief").first.locator("li").count()
+    totals = [int(page.locator(f"#{part}-heading .meta").inner_text()) for part in PARTS]
+    assert len(rows) == sum(totals) == 19
+
+    # The rest of a part, on its next page: measures 19 and 20, whose titles are the editors'.
+    page.locator("#other-heading ~ .match-pager").get_by_role("link", name="下一页").click()
+    assert page.url.endswith("&other_page=2")
+    expect(page.locator("#other-heading ~ .match-brief li")).to_have_count(2)
+    expect(page.locator("#other-heading ~ .match-brief").get_by_text("编者拟定标题")).to_have_count(
+        2
+    )
 
 
 @pytest.mark.parametrize("prefix", ["", "/en"])
