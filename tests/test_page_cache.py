@@ -402,6 +402,37 @@ def test_a_quick_computation_is_redone_in_the_request_after_an_edit(db, versions
     assert not caching.served_stale()
 
 
+def test_a_value_kept_in_process_is_read_without_the_cache_until_an_edit(db, versions, monkeypatch):
+    """The same object each time, the cache not even asked; after an edit (of its kind
+    only), the new value at once."""
+    computed = []
+    value = caching.cached(["here"], lambda: computed.append(1) or ["first"], in_process=True)
+    asked = []
+    monkeypatch.setattr(cache, "get", lambda *args, **kwargs: asked.append(args) or None)
+    again = caching.cached(["here"], lambda: computed.append(1) or ["never"], in_process=True)
+    assert again is value and not asked and len(computed) == 1
+    versions["industry"] += 1  # another kind's edit: a new key (no kinds given)...
+    monkeypatch.undo()
+    assert caching.cached(["here"], lambda: ["second"], in_process=True) == ["second"]
+    assert caching.cached(["here", 2], lambda: ["x"], kinds=["policies"], in_process=True)
+    versions["industry"] += 1  # ...but not for a value of the policies
+    kept = caching.cached(["here", 2], lambda: ["y"], kinds=["policies"], in_process=True)
+    assert kept == ["x"]
+
+
+def test_a_previous_value_served_after_an_edit_is_not_kept_in_process(db, versions, settings):
+    """While a thread computes the new value the callers get the previous one, but the
+    process does not keep it as the new one: the next caller after the thread gets the new."""
+    settings.KB_RECOMPUTE_IN_BACKGROUND = True
+    computed = []
+    caching.cached(["here"], slow_counted(computed, "before"), in_process=True)
+    versions["policies"] += 1
+    assert caching.cached(["here"], slow_counted(computed, "after"), in_process=True) == "before"
+    background_computations_done()
+    assert caching.cached(["here"], slow_counted(computed), in_process=True) == "after"
+    assert len(computed) == 2
+
+
 def test_a_failed_background_computation_is_logged_and_tried_again(db, versions, settings, caplog):
     settings.KB_RECOMPUTE_IN_BACKGROUND = True
     caching.cached(["failing"], slow_counted([], "before"))
