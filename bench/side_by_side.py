@@ -8,8 +8,9 @@ The source file (default: bench/.data/kb-100000.sqlite3, which `make bench` buil
 when missing) is copied once for each server, and every server listens on loopback:
 
 - this site twice, under gunicorn with kbsite/gunicorn_conf.py, 2 workers x 4 threads: once
-  with KB_PAGE_CACHE_SECONDS=0 (first visits), once with the page cache on in local memory
-  (repeat visits);
+  with KB_PAGE_CACHE_SECONDS=0 (first visits), once with the page cache on in Redis, as
+  production keeps it (repeat visits; the database SIDE_BY_SIDE_REDIS_URL, default
+  redis://127.0.0.1:6379/3, is emptied first);
 - Datasette 0.65.5 (PyPI, in its own virtual environment bench/.datasette-venv, made here when
   missing) under uvicorn with 2 worker processes of 4 SQL threads each (bench/datasette_app.py),
   suggested facets off, its table search on the site's own FTS5 table (metadata `fts_table`).
@@ -42,6 +43,8 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
+import redis
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script: bench/ is a package
 
@@ -57,6 +60,8 @@ CONNECTIONS = 8
 WARM_UP = 2  # seconds of load before each measured run
 TARGET_RATIO = 1.5  # this site at least 1.5x Datasette's requests per second, uncached
 TARGET_FLOOR_SHARE = 0.5  # a repeat visit at least half the /healthz rate
+# The Redis database of the repeat visits' page cache, emptied before each run.
+REDIS_URL = os.environ.get("SIDE_BY_SIDE_REDIS_URL", "redis://127.0.0.1:6379/3")
 START_MARK, END_MARK = "<!-- side-by-side:start -->", "<!-- side-by-side:end -->"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 # What both show of a list: 20 rows, without the site's search-token columns.
@@ -211,7 +216,13 @@ def servers_for(copies: Path, source: Path, datasette_python: Path) -> list[Serv
             GUNICORN_THREADS=str(THREADS),
             HOST="127.0.0.1",
         )
-        env.pop("DJANGO_CACHE_URL", None)  # local memory: each worker its own page cache
+        if name == "repeat":
+            # As production keeps pages: one cache for both workers, which outlives a worker
+            # recycled after max_requests (in local memory each worker renders every page
+            # again, and again after each recycling).
+            env["DJANGO_CACHE_URL"] = REDIS_URL
+        else:
+            env.pop("DJANGO_CACHE_URL", None)  # nothing kept: local memory will do
         command = [GUNICORN, "--config", "kbsite/gunicorn_conf.py", "kbsite.wsgi"]
         servers.append(Server(f"site-{name}", command, env))
     # Datasette names the database after the file: /kb/.
@@ -521,6 +532,7 @@ def main() -> None:
         run.environment("sqlite://:memory:"), "collectstatic", "--noinput", "--verbosity", "0"
     )
 
+    redis.Redis.from_url(REDIS_URL).flushdb()  # pages kept by an earlier run: not this data
     signal.signal(signal.SIGTERM, interrupt)
     copies = Path(tempfile.mkdtemp(prefix="side-by-side-", dir=DATA))
     servers = []
