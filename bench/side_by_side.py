@@ -8,9 +8,9 @@ The source file (default: bench/.data/kb-100000.sqlite3, which `make bench` buil
 when missing) is copied once for each server, and every server listens on loopback:
 
 - this site twice, under gunicorn with kbsite/gunicorn_conf.py, 2 workers x 4 threads: once
-  with KB_PAGE_CACHE_SECONDS=0 (first visits), once with the page cache on in Redis, as
-  production keeps it (repeat visits; the database SIDE_BY_SIDE_REDIS_URL, default
-  redis://127.0.0.1:6379/3, is emptied first);
+  with KB_PAGE_CACHE_SECONDS=0 (first visits), once with the page cache on (repeat visits);
+  both keep their cached values in Redis, as production does (the database
+  SIDE_BY_SIDE_REDIS_URL, default redis://127.0.0.1:6379/3, emptied first);
 - Datasette 0.65.5 (PyPI, in its own virtual environment bench/.datasette-venv, made here when
   missing) under uvicorn with 2 worker processes of 4 SQL threads each (bench/datasette_app.py),
   suggested facets off, its table search on the site's own FTS5 table (metadata `fts_table`).
@@ -216,13 +216,10 @@ def servers_for(copies: Path, source: Path, datasette_python: Path) -> list[Serv
             GUNICORN_THREADS=str(THREADS),
             HOST="127.0.0.1",
         )
-        if name == "repeat":
-            # As production keeps pages: one cache for both workers, which outlives a worker
-            # recycled after max_requests (in local memory each worker renders every page
-            # again, and again after each recycling).
-            env["DJANGO_CACHE_URL"] = REDIS_URL
-        else:
-            env.pop("DJANGO_CACHE_URL", None)  # nothing kept: local memory will do
+        # As production keeps pages, counts and totals: one cache for both workers, which
+        # outlives a worker recycled after max_requests (in local memory each worker computes
+        # every count again, and again after each recycling). Both copies hold the same data.
+        env["DJANGO_CACHE_URL"] = REDIS_URL
         command = [GUNICORN, "--config", "kbsite/gunicorn_conf.py", "kbsite.wsgi"]
         servers.append(Server(f"site-{name}", command, env))
     # Datasette names the database after the file: /kb/.
