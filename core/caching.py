@@ -141,6 +141,12 @@ def _cached(key: str, latest: str, compute: Callable[[], Any], timeout: int) -> 
             return _compute_and_keep(compute, key, latest, timeout), True
         finally:
             cache.delete(lock)
+    if not _background.acquire(blocking=False):
+        # As many computations as this process runs at once are running: the previous value
+        # for now, and the next request after one of them has finished starts this one.
+        cache.delete(lock)
+        _request.served_stale = True
+        return previous, False
     thread = threading.Thread(
         target=_recompute,
         args=(compute, key, latest, timeout, lock, translation.get_language()),
@@ -193,6 +199,7 @@ def _recompute(compute, key: str, latest: str, timeout: int, lock: str, language
     finally:
         cache.delete(lock)
         connections.close_all()  # this thread's own connections
+        _background.release()
 
 
 # A computation holds its lock this long at most (should its process die, another then
@@ -203,6 +210,11 @@ POLL_SECONDS = 0.05
 # A computation quicker than this is redone in the request after an edit, which then shows
 # its effect at once (settings.KB_RECOMPUTE_IN_BACKGROUND).
 QUICK_SECONDS = 0.05
+# How many values a process computes in the background at once. After an edit every list
+# variant's counts are out of date (each of them seconds of the database's time at 100,000
+# measures): computed all at once they would slow each other and every page meanwhile.
+BACKGROUND_COMPUTATIONS = 2
+_background = threading.BoundedSemaphore(BACKGROUND_COMPUTATIONS)
 
 
 def served_stale() -> bool:
