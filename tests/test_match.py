@@ -501,3 +501,15 @@ def test_each_part_has_pages_of_its_own(client, seed):
         assert numbers(response.context["result"].general) == numbers(
             shown.context["result"].general
         )
+
+
+def test_a_page_number_of_any_length_past_the_end_gives_the_last_page(client, seed):
+    """However many digits (int() refuses thousands): past the end is the last page, and
+    leading zeros are the number's."""
+    last = numbers(
+        client.get(MATCH, {"size": "small", "general_page": 2}).context["result"].general
+    )
+    for page in ["1000000", "9" * 5000, "0000002", "0" * 5000 + "2"]:
+        response = client.get(MATCH, {"size": "small", "general_page": page})
+        assert response.status_code == 200
+        assert numbers(response.context["result"].general) == last, page
