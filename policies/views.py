@@ -266,8 +266,10 @@ def page_numbers(query: QueryDict) -> dict[str, int]:
     found = {}
     for part in ("targeted", "general", "other", "unfit"):
         value = query.get(f"{part}_page", "")
-        if value.isascii() and value.isdigit() and len(value) <= 6:
-            found[part] = int(value)
+        if value.isascii() and value.isdigit():
+            # More digits than any page number has (int() refuses thousands): past the end.
+            digits = value.lstrip("0")
+            found[part] = int(digits or "0") if len(digits) <= 9 else 10**9
     return found
 
 

@@ -487,12 +487,12 @@ def test_each_part_has_pages_of_its_own(client, seed):
     general = first.context["result"].general
     assert (general.total, general.first, general.last) == (15, 1, 10)
     assertContains(first, "第 1–10 条，共 15 条（全部见下载文件）")
-    assertContains(first, 'href="?size=small&amp;general_page=2" rel="next"')
+    assertContains(first, 'href="?size=small&amp;general_page=2#general-heading" rel="next"')
     second = client.get(MATCH, {"size": "small", "general_page": 2})
     general = second.context["result"].general
     assert (general.first, general.last, len(general.fits)) == (11, 15, 5)
     assert set(numbers(general)).isdisjoint(numbers(first.context["result"].general))
-    assertContains(second, 'href="?size=small&amp;general_page=1" rel="prev"')
+    assertContains(second, 'href="?size=small&amp;general_page=1#general-heading" rel="prev"')
     assertNotContains(second, 'rel="next"')
     assert numbers(second.context["result"].targeted) == numbers(first.context["result"].targeted)
     for page, shown in [("99", second), ("0", first), ("abc", first), ("٢", first), ("-1", first)]:
@@ -501,3 +501,27 @@ def test_each_part_has_pages_of_its_own(client, seed):
         assert numbers(response.context["result"].general) == numbers(
             shown.context["result"].general
         )
+
+
+def test_a_page_number_of_any_length_past_the_end_gives_the_last_page(client, seed):
+    """However many digits (int() refuses thousands): past the end is the last page, and
+    leading zeros are the number's."""
+    last = numbers(
+        client.get(MATCH, {"size": "small", "general_page": 2}).context["result"].general
+    )
+    for page in ["1000000", "9" * 5000, "0000002", "0" * 5000 + "2"]:
+        response = client.get(MATCH, {"size": "small", "general_page": page})
+        assert response.status_code == 200
+        assert numbers(response.context["result"].general) == last, page
+
+
+@pytest.mark.parametrize("prefix", ["", "/en"])
+def test_a_parts_pager_leads_back_to_that_part(client, seed, prefix):
+    """The next page of a part opens at that part, not at the top of the list: on a phone
+    the parts above it (the form, ten cards or more) are screens long."""
+    for name, query in [("general", {"size": "small"}), ("other", PROFILE)]:
+        html = client.get(prefix + MATCH, query).content.decode()
+        assert re.search(rf'href="\?[^"]*{name}_page=2#{name}-heading" rel="next"', html), name
+        assert f'id="{name}-heading"' in html
+    second = client.get(prefix + MATCH, {**PROFILE, "other_page": 2}).content.decode()
+    assert re.search(r'href="\?[^"]*other_page=1#other-heading" rel="prev"', second)

@@ -82,7 +82,7 @@ def test_a_profile_gives_a_policy_list_to_print_and_download(page):
 
     # The rest of a part, on its next page: measures 19 and 20, whose titles are the editors'.
     page.locator("#other-heading ~ .match-pager").get_by_role("link", name="下一页").click()
-    assert page.url.endswith("&other_page=2")
+    assert page.url.endswith("&other_page=2#other-heading")
     expect(page.locator("#other-heading ~ .match-brief li")).to_have_count(2)
     expect(page.locator("#other-heading ~ .match-brief").get_by_text("编者拟定标题")).to_have_count(
         2
