@@ -906,7 +906,8 @@ def classifications_of(measures) -> dict[int, dict[str, list[Classified]]]:
             )
     found = {pk: {kind: [] for kind in ASSIGNMENT_OF_KIND} for pk in ids}
     for measure_id, kind, term_id, evidence in rows:
-        found[measure_id][kind].append(Classified(terms[kind][term_id], evidence))
+        if (term := terms[kind].get(term_id)) is not None:  # None: deleted meanwhile
+            found[measure_id][kind].append(Classified(term, evidence))
     for kind, of_kind in terms.items():
         order = {pk: rank for rank, pk in enumerate(of_kind)}
         for by_kind in found.values():

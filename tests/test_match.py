@@ -486,7 +486,7 @@ def test_each_part_has_pages_of_its_own(client, seed):
     first = client.get(MATCH, {"size": "small"})
     general = first.context["result"].general
     assert (general.total, general.first, general.last) == (15, 1, 10)
-    assertContains(first, "第 1–10 条，共 15 条（全部见下载文件）")
+    assertContains(first, "第 1–10 条，共 15 条（另见下载文件）")
     assertContains(first, 'href="?size=small&amp;general_page=2#general-heading" rel="next"')
     second = client.get(MATCH, {"size": "small", "general_page": 2})
     general = second.context["result"].general

@@ -16,6 +16,7 @@ from policies.models import (
     Notice,
     Region,
     Topic,
+    classifications_of,
 )
 from tests.test_changes import edit_with_history
 
@@ -256,6 +257,18 @@ def test_a_classification_added_without_an_edit_is_shown(client, seed, settings)
     (topic,) = Topic.objects.bulk_create([Topic(slug="bulk", name="批量主题", name_en="Bulk")])
     MeasureTopic.objects.bulk_create([MeasureTopic(measure=measure, topic=topic, evidence="信贷")])
     assertContains(client.get(measure_url(8)), "批量主题")
+
+
+def test_a_classification_whose_term_is_deleted_meanwhile_is_left_out(seed, monkeypatch):
+    """Its term gone between the query of the classifications and the query of the terms the
+    vocabulary lacks: the measure is shown without it, not a server error."""
+    measure = Measure.objects.get(notice__slug="gxmd-2020-14", number=8)
+    classifications_of([measure])  # the vocabulary is read
+    (topic,) = Topic.objects.bulk_create([Topic(slug="bulk", name="批量主题", name_en="Bulk")])
+    MeasureTopic.objects.bulk_create([MeasureTopic(measure=measure, topic=topic, evidence="信贷")])
+    monkeypatch.setattr(Topic.objects, "in_bulk", lambda ids: {})  # deleted meanwhile
+    topics = classifications_of([measure])[measure.pk]["topic"]
+    assert topics and "批量主题" not in [c.term.name for c in topics]
 
 
 def test_the_measure_page_reads_no_search_tokens(client, seed, settings):

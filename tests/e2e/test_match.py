@@ -51,7 +51,7 @@ def test_a_profile_gives_a_policy_list_to_print_and_download(page):
     expect(page.locator(".match-result > .note .editorial-flag")).to_be_visible()
     # Each part ten at a time: the handout says which, and where the rest are.
     expect(page.locator("#other-heading ~ .match-pager")).to_contain_text(
-        "第 1–10 条，共 12 条（全部见下载文件）"
+        "第 1–10 条，共 12 条（另见下载文件）"
     )
     expect(page.locator(".citation-line")).to_contain_text(page.url)
     page.screenshot(path=artifact("match/list-print-media.png"), full_page=True)
