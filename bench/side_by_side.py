@@ -457,7 +457,7 @@ def report(results: Results, pairs: list[Pair], args, started: datetime) -> list
         "",
         *table(results, pairs, "site-first"),
         "",
-        "### Repeat visits (this site's page cache on, local memory in each worker)",
+        "### Repeat visits (this site's page cache on, kept in Redis)",
         "",
         *table(results, pairs, "site-repeat"),
         "",
