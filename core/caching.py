@@ -141,15 +141,16 @@ def _cached(key: str, latest: str, compute: Callable[[], Any], timeout: int) -> 
             return _compute_and_keep(compute, key, latest, timeout), True
         finally:
             cache.delete(lock)
-    if not _background.acquire(blocking=False):
-        # As many computations as this process runs at once are running: the previous value
-        # for now, and the next request after one of them has finished starts this one.
+    slot = _background_slot()
+    if slot is None:
+        # As many computations as the site runs at once are running: the previous value for
+        # now, and the next request after one of them has finished starts this one.
         cache.delete(lock)
         _request.served_stale = True
         return previous, False
     thread = threading.Thread(
         target=_recompute,
-        args=(compute, key, latest, timeout, lock, translation.get_language()),
+        args=(compute, key, latest, timeout, lock, slot, translation.get_language()),
         name="kb-recompute",
         daemon=True,
     )
@@ -188,7 +189,19 @@ def _compute_and_keep(compute: Callable[[], Any], key: str, latest: str, timeout
     return value
 
 
-def _recompute(compute, key: str, latest: str, timeout: int, lock: str, language: str) -> None:
+def _background_slot() -> str | None:
+    """One of the site's BACKGROUND_COMPUTATIONS slots, taken (in the shared cache, so for
+    every process and machine), or None when all are taken."""
+    for number in range(BACKGROUND_COMPUTATIONS):
+        slot = f"kb:background:{number}"
+        if _locked(slot):
+            return slot
+    return None
+
+
+def _recompute(
+    compute, key: str, latest: str, timeout: int, lock: str, slot: str, language: str
+) -> None:
     """_compute_and_keep in a thread of its own, in the language of the request."""
     try:
         with translation.override(language):
@@ -197,9 +210,8 @@ def _recompute(compute, key: str, latest: str, timeout: int, lock: str, language
         # The next request after the lock is let go tries again.
         logger.exception("Computing %s in the background failed", key)
     finally:
-        cache.delete(lock)
+        cache.delete_many([lock, slot])
         connections.close_all()  # this thread's own connections
-        _background.release()
 
 
 # A computation holds its lock this long at most (should its process die, another then
@@ -210,11 +222,11 @@ POLL_SECONDS = 0.05
 # A computation quicker than this is redone in the request after an edit, which then shows
 # its effect at once (settings.KB_RECOMPUTE_IN_BACKGROUND).
 QUICK_SECONDS = 0.05
-# How many values a process computes in the background at once. After an edit every list
-# variant's counts are out of date (each of them seconds of the database's time at 100,000
-# measures): computed all at once they would slow each other and every page meanwhile.
+# How many values the site (all its processes, through the shared cache) computes in the
+# background at once. After an edit every list variant's counts are out of date (each of
+# them up to seconds of the database's time at 100,000 measures): computed all at once, in
+# every worker of every server, they would slow each other and every page meanwhile.
 BACKGROUND_COMPUTATIONS = 2
-_background = threading.BoundedSemaphore(BACKGROUND_COMPUTATIONS)
 
 
 def served_stale() -> bool:

@@ -433,25 +433,25 @@ def test_a_previous_value_served_after_an_edit_is_not_kept_in_process(db, versio
     assert len(computed) == 2
 
 
-def test_no_more_background_computations_at_once_than_the_limit(
-    db, versions, settings, monkeypatch
-):
-    """With every slot taken (after an edit, the counts of every list variant), a caller
-    gets the previous value and starts nothing; once a slot is free, the next caller does."""
+def test_no_more_background_computations_at_once_than_the_limit(db, versions, settings):
+    """With every slot taken (after an edit, the counts of every list variant, in any process:
+    the slots are in the shared cache), a caller gets the previous value and starts nothing;
+    once a slot is free, the next caller does, and gives the slot back when done."""
     settings.KB_RECOMPUTE_IN_BACKGROUND = True
-    slots = threading.BoundedSemaphore(1)
-    monkeypatch.setattr(caching, "_background", slots)
     computed = []
     caching.cached(["limited"], slow_counted(computed, "before"))
     versions["policies"] += 1
-    slots.acquire()  # another value is being computed
+    slots = [f"kb:background:{n}" for n in range(caching.BACKGROUND_COMPUTATIONS)]
+    for slot in slots:  # other values are being computed, here or in another process
+        assert cache.add(slot, 1)
     assert caching.cached(["limited"], slow_counted(computed, "after")) == "before"
     assert not any(t.name == "kb-recompute" for t in threading.enumerate()) and len(computed) == 1
-    slots.release()
+    cache.delete(slots[-1])
     assert caching.cached(["limited"], slow_counted(computed, "after")) == "before"  # started
+    assert cache.get(slots[-1]) == 1
     background_computations_done()
     assert caching.cached(["limited"], lambda: "never") == "after"
-    assert len(computed) == 2 and slots.acquire(blocking=False)  # its slot given back
+    assert len(computed) == 2 and cache.get(slots[-1]) is None  # its slot given back
 
 
 def test_a_failed_background_computation_is_logged_and_tried_again(db, versions, settings, caplog):
