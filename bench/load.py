@@ -40,12 +40,12 @@ from urllib.parse import quote, urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script: deploy/ is a package beside bench/
 
+from bench.run import write_section  # noqa: E402
 from deploy import proxy  # noqa: E402
 
 DATA = ROOT / "bench" / ".data"
 PYTHON = sys.executable
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
-START_MARK, END_MARK = "<!-- load:start -->", "<!-- load:end -->"
 OK = "200"
 
 
@@ -662,18 +662,6 @@ def slow_header_phase(target: int, name: str, clients: int, seconds: float) -> d
     return {"name": name, "line": line, "answered": len(answered), "probes": probes}
 
 
-def write_section(path: Path, lines: list[str]) -> None:
-    """Replace this script's section of the results file, or append it; nothing else changes."""
-    section = "\n".join([START_MARK, *lines, END_MARK])
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    if START_MARK in text and END_MARK in text:
-        head, rest = text.split(START_MARK, 1)
-        text = head + section + rest.split(END_MARK, 1)[1]
-    else:
-        text = (text.rstrip("\n") + "\n\n" if text else "") + section + "\n"
-    path.write_text(text, encoding="utf-8")
-
-
 # Main
 
 
@@ -842,7 +830,7 @@ def main() -> None:
         lines += [*analyse(run, args), "", f"**Verdict ({run.mode})**: {verdict}.", ""]
     print("\n".join(lines))
     if not args.no_write:
-        write_section(Path(args.output), lines)
+        write_section(Path(args.output), "load", lines, first=False)
     sys.exit(1 if failed else 0)
 
 

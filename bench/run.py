@@ -217,15 +217,37 @@ def results_text(report: list[str], path: Path) -> str:
     return "\n".join(lines) + (f"\n{load}\n" if load else "")
 
 
+def marks(name: str) -> tuple[str, str]:
+    """The marks around a script's section NAME of the results file."""
+    return f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+
+
 def kept_section(path: Path, name: str) -> str:
     """Another script's section of the results file (between <!-- NAME:start --> and
     <!-- NAME:end -->), which this run keeps as it is."""
     text = path.read_text(encoding="utf-8") if path.exists() else ""
-    start_mark, end_mark = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    start_mark, end_mark = marks(name)
     start, end = text.find(start_mark), text.find(end_mark)
     if start < 0 or end < 0:
         return ""
     return text[start : end + len(end_mark)]
+
+
+def write_section(path: Path, name: str, lines: list[str], *, first: bool) -> None:
+    """A script's section NAME of the results file, between its marks: replaced where it is,
+    else put first under the file's title (`first`) or at the end; nothing else changes."""
+    start_mark, end_mark = marks(name)
+    section = "\n".join([start_mark, *lines, end_mark])
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    if start_mark in text and end_mark in text:
+        head, rest = text.split(start_mark, 1)
+        text = head + section + rest.split(end_mark, 1)[1]
+    elif not first:
+        text = (text.rstrip("\n") + "\n\n" if text else "") + section + "\n"
+    else:
+        title, _, rest = (text or "# Benchmark results\n").partition("\n")
+        text = f"{title}\n\n{section}\n\n{rest.lstrip(chr(10))}"
+    path.write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":

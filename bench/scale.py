@@ -62,8 +62,8 @@ from bench.load import (  # noqa: E402
     start_clients,
     static_files_are_collected,
 )
+from bench.run import write_section  # noqa: E402
 
-START_MARK, END_MARK = "<!-- scale:start -->", "<!-- scale:end -->"
 EDITOR = "load-editor"
 EDITED = "/policies/notices/gxmd-2020-14/measures/8/"
 
@@ -328,19 +328,6 @@ def per_worker(log: Path) -> Counter:
     return found
 
 
-def write_on_top(path: Path, lines: list[str]) -> None:
-    """This script's section, replaced where it is, else put first under the file's title."""
-    section = "\n".join([START_MARK, *lines, END_MARK])
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n"
-    if START_MARK in text and END_MARK in text:
-        head, rest = text.split(START_MARK, 1)
-        text = head + section + rest.split(END_MARK, 1)[1]
-    else:
-        title, _, rest = text.partition("\n")
-        text = f"{title}\n\n{section}\n{rest}"
-    path.write_text(text, encoding="utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -480,7 +467,7 @@ def main() -> None:
     )
     print("\n".join(lines))
     if not args.no_write:
-        write_on_top(Path(args.output), lines)
+        write_section(Path(args.output), "scale", lines, first=True)
     sys.exit(1 if failed else 0)
 
 

@@ -62,7 +62,6 @@ TARGET_RATIO = 1.5  # this site at least 1.5x Datasette's requests per second, u
 TARGET_FLOOR_SHARE = 0.5  # a repeat visit at least half the /healthz rate
 # The Redis database of the repeat visits' page cache, emptied before each run.
 REDIS_URL = os.environ.get("SIDE_BY_SIDE_REDIS_URL", "redis://127.0.0.1:6379/3")
-START_MARK, END_MARK = "<!-- side-by-side:start -->", "<!-- side-by-side:end -->"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 # What both show of a list: 20 rows, without the site's search-token columns.
 DATASETTE_LIST = "/kb/policies_measure?" + urlencode(
@@ -432,7 +431,6 @@ def report(results: Results, pairs: list[Pair], args, started: datetime) -> list
         f" {a}" for a in sys.argv[1:]
     )  # as run, minus the interpreter's path
     return [
-        START_MARK,
         "## Side by side with Datasette",
         "",
         f"Measured {started:%Y-%m-%d %H:%M}–{datetime.now():%H:%M} on this 2-core machine (shared "
@@ -479,24 +477,7 @@ def report(results: Results, pairs: list[Pair], args, started: datetime) -> list
         "The pages (this site / Datasette):",
         "",
         *[f"- {p.name}: `{p.site}` / `{p.datasette}`" for p in pairs],
-        END_MARK,
     ]
-
-
-def write_section(path: Path, lines: list[str]) -> None:
-    """Replace this script's section of the results file, or put it at the top (under the
-    title); nothing else changes."""
-    section = "\n".join(lines)
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    if START_MARK in text and END_MARK in text:
-        head, rest = text.split(START_MARK, 1)
-        text = head + section + rest.split(END_MARK, 1)[1]
-    elif text.startswith("# "):
-        title, _, rest = text.partition("\n")
-        text = f"{title}\n\n{section}\n\n{rest.lstrip(chr(10))}"
-    else:
-        text = f"{section}\n\n{text}"
-    path.write_text(text, encoding="utf-8")
 
 
 # Main
@@ -573,7 +554,7 @@ def main() -> None:
     lines = report(results, pairs, args, started)
     print("\n".join(lines))
     if not args.no_write:
-        write_section(Path(args.output), lines)
+        run.write_section(Path(args.output), "side-by-side", lines, first=True)
 
 
 if __name__ == "__main__":

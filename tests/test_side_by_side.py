@@ -22,14 +22,19 @@ Measured before.
 def test_the_section_goes_under_the_title_and_then_replaces_itself(tmp_path):
     path = tmp_path / "results.md"
     path.write_text(RESULTS, encoding="utf-8")
-    section = [side_by_side.START_MARK, "## Side by side", "first run", side_by_side.END_MARK]
-    side_by_side.write_section(path, section)
+    section = [
+        run.marks("side-by-side")[0],
+        "## Side by side",
+        "first run",
+        run.marks("side-by-side")[1],
+    ]
+    run.write_section(path, "side-by-side", section[1:-1], first=True)
     text = path.read_text(encoding="utf-8")
     assert text.startswith("# Benchmark results\n\n<!-- side-by-side:start -->\n## Side by side")
     assert text.endswith("first run\n<!-- side-by-side:end -->\n\nMeasured before.\n\n"
                          "<!-- load:start -->\n## Load and faults\n<!-- load:end -->\n")  # fmt: skip
     section[2] = "second run"
-    side_by_side.write_section(path, section)
+    run.write_section(path, "side-by-side", section[1:-1], first=True)
     text = path.read_text(encoding="utf-8")
     assert "first run" not in text
     assert text.count("## Side by side") == 1
@@ -38,10 +43,12 @@ def test_the_section_goes_under_the_title_and_then_replaces_itself(tmp_path):
 
 def test_make_bench_keeps_the_side_by_side_section_at_the_top(tmp_path):
     path = tmp_path / "results.md"
-    side_by_side.write_section(path.with_name("x.md"), [])  # a missing file is no error
+    run.write_section(
+        path.with_name("x.md"), "side-by-side", [], first=True
+    )  # a missing file is no error
     path.write_text(RESULTS, encoding="utf-8")
-    section = [side_by_side.START_MARK, "## Side by side", side_by_side.END_MARK]
-    side_by_side.write_section(path, section)
+    section = [run.marks("side-by-side")[0], "## Side by side", run.marks("side-by-side")[1]]
+    run.write_section(path, "side-by-side", section[1:-1], first=True)
     text = run.results_text(["# Benchmark results", "", "Measured now.", ""], path)
     assert text.startswith("# Benchmark results\n\n" + "\n".join(section) + "\n\nMeasured now.")
     assert "Measured before." not in text
@@ -93,3 +100,20 @@ def test_cpu_time_counts_the_whole_process_tree_with_reaped_children():
 
 
 WAIT = "\nprint('burnt', flush=True)\ntime.sleep(30)"
+
+
+def test_a_section_not_first_goes_at_the_end_and_then_replaces_itself(tmp_path):
+    """bench/load.py's section: appended after everything, then replaced where it is."""
+    path = tmp_path / "results.md"
+    path.write_text("# Benchmark results\n\nMeasured before.\n", encoding="utf-8")
+    run.write_section(path, "faults", ["## Faults", "first run"], first=False)
+    text = path.read_text(encoding="utf-8")
+    assert text == (
+        "# Benchmark results\n\nMeasured before.\n\n"
+        "<!-- faults:start -->\n## Faults\nfirst run\n<!-- faults:end -->\n"
+    )
+    run.write_section(path, "scale", ["## Scale"], first=True)
+    run.write_section(path, "faults", ["## Faults", "second run"], first=False)
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("# Benchmark results\n\n<!-- scale:start -->\n## Scale\n")
+    assert "first run" not in text and text.endswith("second run\n<!-- faults:end -->\n")
