@@ -102,7 +102,8 @@ def share_of_rows(field, values) -> float:
         return {"rows": field.model._base_manager.count(), "values": dict(rows)}
 
     kinds = sorted({data_kind(field.model), data_kind(through)})
-    found = cached(["facet-sizes", field.model._meta.label, field.name], count, kinds=kinds)
+    key = ["facet-sizes", field.model._meta.label, field.name]
+    found = cached(key, count, kinds=kinds, in_process=True)  # read by every filtered page
     filed = sum(found["values"].get(value.pk, 0) for value in values)
     return filed / max(found["rows"], 1)
 

@@ -329,8 +329,9 @@ def fits_of(ids: list[int], profile: Profile, cited: Iterable[int] | None = None
     return [fit(measure, profile, classified[measure.pk]) for measure in shown]
 
 
-# The parts shown as cards, each measure with its reasons, text and full reference; the
-# others are listed in brief.
+# The parts of the list (Match), and those shown as cards, each measure with its reasons,
+# text and full reference; the others are listed in brief.
+PARTS = ("targeted", "general", "other", "unfit")
 CARDS = ("targeted", "general")
 
 

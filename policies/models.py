@@ -398,16 +398,6 @@ class SizeClass(models.TextChoices):
     INDIVIDUAL = "individual", _("个体工商户")
 
 
-class TargetGroupQuerySet(models.QuerySet):
-    def for_size(self, size: str):
-        """The groups an enterprise of this size class belongs to by its size alone."""
-        return self.filter(**{f"covers_{size}": True})
-
-    def by_situation(self):
-        """The groups defined by something other than size (受疫情影响较大, 专精特新, …)."""
-        return self.filter(**{f"covers_{size}": False for size in SizeClass.values})
-
-
 class TargetGroup(Classification):
     # Which size classes a group takes in, so that 政策匹配 can tell from an enterprise's
     # size which groups it belongs to; a group none of them tick is a situation.
@@ -418,7 +408,7 @@ class TargetGroup(Classification):
     covers_micro = models.BooleanField("含微型企业", default=False)
     covers_individual = models.BooleanField("含个体工商户", default=False)
 
-    objects = NaturalKeyManager.from_queryset(TargetGroupQuerySet)()
+    objects = NaturalKeyManager()
 
     class Meta(Classification.Meta):
         verbose_name = "支持对象"
@@ -848,12 +838,11 @@ class Vocabulary:
         return [r for r in self.regions.values() if r.parent_id is not None]
 
     def for_size(self, size: str) -> list["TargetGroup"]:
-        """The groups an enterprise of this size class belongs to by its size alone
-        (TargetGroupQuerySet.for_size)."""
+        """The groups an enterprise of this size class belongs to by its size alone."""
         return [g for g in self.target_groups.values() if getattr(g, f"covers_{size}")]
 
     def situations(self) -> list["TargetGroup"]:
-        """The groups defined by something other than size (TargetGroupQuerySet.by_situation)."""
+        """The groups defined by something other than size (受疫情影响较大, 专精特新, …)."""
         return [
             g
             for g in self.target_groups.values()

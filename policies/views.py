@@ -264,7 +264,7 @@ def page_numbers(query: QueryDict) -> dict[str, int]:
     """The page of each part of the 政策清单 asked for (?general_page=2); one that is not a
     number gives the first page, one past the last the last (matching.match)."""
     found = {}
-    for part in ("targeted", "general", "other", "unfit"):
+    for part in matching.PARTS:
         value = query.get(f"{part}_page", "")
         if value.isascii() and value.isdigit():
             # More digits than any page number has (int() refuses thousands): past the end.

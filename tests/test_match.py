@@ -27,6 +27,7 @@ from policies.models import (
     Region,
     TargetGroup,
     Topic,
+    vocabulary,
 )
 
 MATCH = "/policies/match/"
@@ -428,10 +429,10 @@ def test_the_parts_follow_the_rule_for_any_classifications_and_profile(seed, see
                 for term in rng.sample(terms, rng.randint(0, most)):
                     model.objects.create(measure=measure, evidence="测", **{field: term})
     size = rng.choice(["medium", "small", "micro", "individual"])
-    situations = [g for g in TargetGroup.objects.by_situation() if rng.random() < 0.4]
+    situations = [g for g in vocabulary().situations() if rng.random() < 0.4]
     profile = matching.Profile(
         size=size,
-        size_groups=list(TargetGroup.objects.for_size(size)),
+        size_groups=vocabulary().for_size(size),
         situations=situations,
         regions=rng.sample(regions, rng.randint(0, 2)),
         needs=rng.sample(topics, rng.randint(0, 3)),
