@@ -13,9 +13,16 @@ worker_class = "gthread"
 # server").
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
 threads = int(os.environ.get("GUNICORN_THREADS", 4))
+# A worker takes no more connections than it has threads, and closes each one after its
+# answer: the worker that accepts a connection can start on it at once, and clients that keep
+# their connections open (wrk, a browser straight to gunicorn) no longer pile up on the worker
+# that happened to accept them, with the other idle (bench/results.md, side by side: the
+# measure list at 42.8 or 148 requests/s from one round to the next, 128–133 with this).
+# nginx (deploy/) keeps the browsers' connections open and opens one to gunicorn per request.
+worker_connections = threads
+keepalive = 0
 timeout = 30
 graceful_timeout = 20
-keepalive = 5
 # Recycle workers now and then so a slow leak can never grow without bound.
 max_requests = 5000
 max_requests_jitter = 500

@@ -128,6 +128,18 @@ def test_gunicorn_sends_no_server_header(servers):
     assert response.getheader("Server") is None
 
 
+def test_gunicorn_closes_each_connection_after_its_answer(servers):
+    """A worker takes no more connections than it has threads (kbsite/gunicorn_conf.py):
+    a kept-open connection would stay with the worker that accepted it, and a client's
+    connections could all land on one worker while the others idle."""
+    response = request(servers["gunicorn"], "/healthz", headers={"Connection": "keep-alive"})
+    assert response.status == 200
+    assert response.getheader("Connection") == "close"
+    # Behind nginx the browser's connection stays open: nginx holds it.
+    response = request(servers["nginx"], "/healthz", headers={"Connection": "keep-alive"})
+    assert response.getheader("Connection") == "keep-alive"
+
+
 def test_nginx_names_itself_without_a_version(servers):
     response = request(servers["nginx"], "/healthz")
     assert response.status == 200
