@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import connections, models, router
 from django.db.models import Q
 from django.db.models.functions import Cast
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
@@ -476,11 +476,16 @@ def data_kinds() -> tuple[str, ...]:
 
 
 def data_versions() -> dict[str, int]:
-    """Each kind's version, in one query."""
-    kinds = data_kinds()
-    rows = DataVersion.objects.filter(scope__in=[SCOPE_PREFIX + kind for kind in kinds])
-    found = dict(rows.values_list("scope", "number"))
-    return {kind: found.get(SCOPE_PREFIX + kind, 0) for kind in kinds}
+    """Each kind's version, in one query: every page reads them (the whole-page cache's key),
+    so the query is written out, a fraction of what the ORM takes to build it."""
+    connection = connections[router.db_for_read(DataVersion)]
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {quote('scope')}, {quote('number')} FROM {quote(DataVersion._meta.db_table)}"
+        )
+        found = dict(cursor.fetchall())
+    return {kind: found.get(SCOPE_PREFIX + kind, 0) for kind in data_kinds()}
 
 
 def bump_data_version(*kinds: str) -> None:
