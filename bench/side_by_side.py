@@ -3,6 +3,7 @@ SQLite knowledge base under wrk, for first visits (the whole-page cache off) and
 (the page cache on), written as a new section at the top of bench/results.md.
 
     python bench/side_by_side.py [--source FILE] [--rounds 3] [--duration 10]
+                                 [--only WORD ...]  (some pages only, printed, not written)
 
 The source file (default: bench/.data/kb-100000.sqlite3, which `make bench` builds; built here
 when missing) is copied once for each server, and every server listens on loopback:
@@ -496,6 +497,12 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=10, help="seconds of wrk per run")
     parser.add_argument("--output", default=str(ROOT / "bench" / "results.md"))
     parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        metavar="WORD",
+        help="measure only the pages whose names hold one of these words (and print only)",
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is missing: apt-get install -y wrk (Debian's package)")
@@ -505,6 +512,9 @@ def main() -> None:
     with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as db:
         args.measures = db.execute("SELECT count(*) FROM policies_measure").fetchone()[0]
     pairs = pairs_for(source)
+    if args.only:
+        pairs = [pair for pair in pairs if any(word in pair.name for word in args.only)]
+        args.no_write = True  # a part of the table never replaces the whole
     # The pages link their static files through the manifest that collectstatic writes.
     run.manage(
         run.environment("sqlite://:memory:"), "collectstatic", "--noinput", "--verbosity", "0"
