@@ -323,7 +323,7 @@ def shareable(request: HttpRequest, response: HttpResponse) -> bool:
     """Whether this response may be kept and given to other anonymous visitors."""
     if request.method != "GET" or response.status_code != 200 or response.streaming:
         return False
-    if response.cookies or served_stale():
+    if response.cookies:
         return False
     if request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):
         # The page holds a CSRF token made from this visitor's cookie: given to others, it

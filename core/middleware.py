@@ -10,9 +10,12 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.translation import gettext as _
 
-from core.caching import Page, page_key, shareable
+from core.caching import Page, page_key, served_stale, shareable
 
 logger = logging.getLogger(__name__)
+
+# How long a page made with a value from before the latest edit is kept (see page_cache).
+PROVISIONAL_PAGE_SECONDS = 5
 
 # The site uses none of these browser features; say so, so no embedded content can.
 PERMISSIONS_POLICY = (
@@ -65,8 +68,15 @@ def page_cache(get_response: Callable[[HttpRequest], HttpResponse]):
                     patch_cache_control(response, private=True)
                 return response
             page = Page.of(response)
+            # A page made with a value from before the latest edit (counts being computed
+            # again in the background) is kept for a few seconds only: the visitors of those
+            # seconds get it rather than each having it made, and the first request after
+            # them a page made with the new values, once they are there.
+            seconds = settings.KB_PAGE_CACHE_SECONDS
+            if served_stale():
+                seconds = min(seconds, PROVISIONAL_PAGE_SECONDS)
             try:
-                cache.set(key, page, settings.KB_PAGE_CACHE_SECONDS)
+                cache.set(key, page, seconds)
             except Exception:
                 # Keeping it is only a speed-up: a full cache (a Redis at its maxmemory
                 # under noeviction, filled by made-up query strings) must not make every

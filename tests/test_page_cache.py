@@ -16,6 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from redis.exceptions import OutOfMemoryError
 
+import core.middleware
 import industry.views
 from core import caching
 from core.middleware import page_cache
@@ -485,19 +486,31 @@ def test_ten_figure_tables_right_after_an_edit_compute_the_checks_once(db, versi
     assert len(computed) == 1
 
 
-def test_a_page_made_with_a_previous_value_is_not_kept(client, seed):
+def test_a_page_made_with_a_previous_value_is_kept_for_seconds_only(client, seed, monkeypatch):
     """While another process computes the figures' checks after an edit, this one shows
-    the checks from before it: that page must not be kept under the new data version."""
+    the checks from before it: that page is kept for a few seconds (the visitors meanwhile
+    are not each given a page made afresh), not for the hour of a page made with the new
+    values, which the first request after those seconds gets once the checks are computed."""
     figures = "/industry/figures/"
     client.get(figures)
     edit_figure()
     lock = caching.cache_key(["industry-flagged"], industry.views.FIGURES) + ":computing"
     assert cache.add(lock, 1, 60)  # another process is computing
+    kept_for = []
+    pages = caches["pages"]
+    keep = pages.set
+    monkeypatch.setattr(pages, "set", lambda key, page, seconds: kept_for.append(seconds))
     response = client.get(figures)
-    assert response.status_code == 200 and "ETag" not in response
-    assert rendered(client.get(figures))
-    cache.delete(lock)
-    assert "ETag" in client.get(figures)
+    assert response.status_code == 200 and rendered(response)
+    assert kept_for == [core.middleware.PROVISIONAL_PAGE_SECONDS]
+    monkeypatch.setattr(pages, "set", keep)
+    monkeypatch.setattr(core.middleware, "PROVISIONAL_PAGE_SECONDS", 1)
+    assert rendered(client.get(figures))  # not kept above: made again, kept for a second
+    assert not rendered(client.get(figures))
+    time.sleep(1.1)
+    cache.delete(lock)  # the checks are computed (here: by the next request)
+    response = client.get(figures)
+    assert rendered(response) and "ETag" in response
     assert not rendered(client.get(figures))
 
 
