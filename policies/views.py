@@ -8,6 +8,7 @@ from django.views.decorators.http import require_safe
 
 from core import exports
 from core.facets import faceted_list, invalid_filter, without_empty_parameters
+from core.models import newest_public_change
 from core.text import localized
 from policies import matching
 from policies.filters import MeasureFilter, NoticeFilter
@@ -46,26 +47,37 @@ def notice_list(request: HttpRequest) -> HttpResponse:
     return faceted_list(request, f, "policies/notice_list.html", per_page=NOTICES_PER_PAGE)
 
 
+# What the notice's page shows of each measure (not the search index's columns, say).
+MEASURE_TEXT_COLUMNS = (
+    "heading",
+    "notice",
+    "number",
+    "title",
+    "title_en",
+    "title_is_editorial",
+    "text",
+)
+
+
 @require_safe
 def notice_detail(request: HttpRequest, slug: str) -> HttpResponse:
     notice = get_object_or_404(
-        Notice.objects.select_related("validity_changed_by").prefetch_related(
+        Notice.objects.select_related("validity_changed_by")
+        .annotate(last_public_change=newest_public_change(Notice))
+        .prefetch_related(
             "issuers",
             Prefetch(
                 "headings",
                 queryset=Heading.objects.prefetch_related(
-                    # Each measure's citation names its notice's issuers.
-                    Prefetch(
-                        "measures",
-                        queryset=Measure.objects.select_related("notice").prefetch_related(
-                            "notice__issuers"
-                        ),
-                    )
+                    Prefetch("measures", queryset=Measure.objects.only(*MEASURE_TEXT_COLUMNS))
                 ),
             ),
         ),
         slug=slug,
     )
+    for heading in notice.headings.all():
+        for measure in heading.measures.all():
+            measure.notice = notice  # for its link and citation, with the issuers read above
     return shown_to(
         request,
         notice,

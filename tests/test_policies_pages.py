@@ -47,6 +47,19 @@ def test_home_counts_follow_an_edit(client, seed):
     assertContains(client.get("/"), "<strong>21</strong> 条支持措施", html=False)
 
 
+def test_the_notice_page_reads_its_measures_once_and_only_what_it_shows(client, seed):
+    """The data version, the notice with its last update, its issuers, its headings, its
+    measures: each measure's link and citation use the notice read once (with its issuers),
+    and the search index's columns are not read."""
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(NOTICE_URL)
+    assertContains(response, "工信明电〔2020〕14号 第20条")
+    assert len(queries) <= 5
+    measures = [q["sql"] for q in queries if 'FROM "policies_measure"' in q["sql"]]
+    assert len(measures) == 1 and "search_" not in measures[0]
+    assertContains(response, "最后更新")
+
+
 def test_notice_list(client, seed, django_assert_max_num_queries):
     # On a cold cache: the data version, five facets counted once, the total, the page and
     # its issuers.

@@ -135,9 +135,9 @@ def permanent_url(context, record) -> str:
 
 @register.simple_tag(takes_context=True)
 def online_citation(context, record, path: str = "") -> str:
-    """The record's page (at `path`, when the template has it already) as a GB/T 7714-2015
-    reference (core.citation) in the page's language, cited today; on English pages its
-    Chinese marked as such."""
+    """The record's page (at `path`, or its absolute URL, when the template has either) as
+    a GB/T 7714-2015 reference (core.citation) in the page's language, cited today; on
+    English pages its Chinese marked as such."""
     url = context["request"].build_absolute_uri(path) if path else permanent_url(context, record)
     citation = record.online_citation(url=url, accessed=timezone.localdate(), english=english())
     return mark_chinese(citation)
