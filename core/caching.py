@@ -225,8 +225,11 @@ QUICK_SECONDS = 0.05
 # How many values the site (all its processes, through the shared cache) computes in the
 # background at once. After an edit every list variant's counts are out of date (each of
 # them up to seconds of the database's time at 100,000 measures): computed all at once, in
-# every worker of every server, they would slow each other and every page meanwhile.
-BACKGROUND_COMPUTATIONS = 2
+# every worker of every server, they would slow each other and every page meanwhile. One
+# at a time: each takes a core of the database's, and on a 2-core machine two left the pages
+# one core between them (make load after an edit: 114 requests/s with two, 148 with one;
+# the counts then catch up one list after another, within about a minute at 100,000).
+BACKGROUND_COMPUTATIONS = 1
 
 
 def served_stale() -> bool:
