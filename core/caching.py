@@ -136,9 +136,16 @@ def _cached(key: str, latest: str, compute: Callable[[], Any], timeout: int) -> 
         cache.delete(lock)
         return value, True
     previous, seconds = _previous(latest, key)
-    if previous is None or seconds < QUICK_SECONDS or not settings.KB_RECOMPUTE_IN_BACKGROUND:
+    if (
+        previous is None
+        or seconds < QUICK_SECONDS
+        or not settings.KB_RECOMPUTE_IN_BACKGROUND
+        # A value that a background computation reads: computed there and then, not in a
+        # thread of its own while the computation goes on with the previous value.
+        or getattr(_request, "in_background", False)
+    ):
         try:
-            return _compute_and_keep(compute, key, latest, timeout), True
+            return _compute_and_keep(compute, key, latest, timeout)
         finally:
             cache.delete(lock)
     slot = _background_slot()
@@ -178,15 +185,28 @@ def _previous(latest: str, key: str) -> tuple[Any, float]:
     return cache.get(found[0]), found[1]
 
 
-def _compute_and_keep(compute: Callable[[], Any], key: str, latest: str, timeout: int) -> Any:
+def _compute_and_keep(
+    compute: Callable[[], Any], key: str, latest: str, timeout: int
+) -> tuple[Any, bool]:
+    """compute(), kept under this key unless it was made from a value from before the
+    latest edit (another cached value it reads, being computed elsewhere): kept, it would
+    stand for the new value until the next edit. Whether it was kept is returned with it."""
+    stale_before = getattr(_request, "served_stale", False)
+    _request.served_stale = False
     started = time.monotonic()
-    value = compute()
+    try:
+        value = compute()
+        made_from_previous = _request.served_stale
+    finally:
+        _request.served_stale = stale_before or _request.served_stale
+    if made_from_previous:
+        return value, False  # the next caller computes it again, from the new values
     try:
         cache.set_many({key: value, latest: (key, time.monotonic() - started)}, timeout)
     except Exception:
         # Keeping it is only a speed-up (a full Redis refuses): computed again next time.
         logger.exception("Keeping %s failed", key)
-    return value
+    return value, True
 
 
 def _background_slot() -> str | None:
@@ -203,6 +223,7 @@ def _recompute(
     compute, key: str, latest: str, timeout: int, lock: str, slot: str, language: str
 ) -> None:
     """_compute_and_keep in a thread of its own, in the language of the request."""
+    _request.in_background = True  # this thread's own (see _cached)
     try:
         with translation.override(language):
             _compute_and_keep(compute, key, latest, timeout)

@@ -594,3 +594,28 @@ def test_a_cache_that_refuses_writes_still_gives_computed_values(db, versions, m
     assert caching.cached(["refused"], slow_counted(computed, "value")) == "value"
     assert caching.cached(["refused"], slow_counted(computed, "value")) == "value"
     assert len(computed) == 2
+
+
+def test_a_value_computed_from_a_previous_value_is_not_kept_as_the_new_one(db, versions, settings):
+    """A value whose computation reads another cached value (the figures' flagged numbers
+    read the checks) is computed in the background after an edit; the value it reads is
+    slow too, and is served from before the edit meanwhile. What the outer computation made
+    of that previous value must not be kept under the new key, for hours, as the new value."""
+    settings.KB_RECOMPUTE_IN_BACKGROUND = True
+    source = {"value": "before"}
+
+    def inner():
+        return caching.cached(["inner"], slow_counted([], source["value"]))
+
+    def outer():
+        return caching.cached(["outer"], lambda: "made from " + inner())
+
+    assert outer() == "made from before"
+    versions["policies"] += 1  # an edit
+    source["value"] = "after"
+    assert outer() == "made from before"  # while the new one is computed
+    for _ in range(3):
+        background_computations_done()
+        outer()  # the next requests (each may start what is still to compute)
+    background_computations_done()
+    assert outer() == "made from after"
