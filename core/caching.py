@@ -249,7 +249,7 @@ QUICK_SECONDS = 0.05
 # every worker of every server, they would slow each other and every page meanwhile. One
 # at a time: each takes a core of the database's, and on a 2-core machine two left the pages
 # one core between them (make load after an edit: 114 requests/s with two, 148 with one;
-# the counts then catch up one list after another, within about a minute at 100,000).
+# the counts then catch up one list after another).
 BACKGROUND_COMPUTATIONS = 1
 
 

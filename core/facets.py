@@ -12,9 +12,11 @@ from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.db.models.expressions import RawSQL
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
-from core.caching import cached
+from core.caching import cached, served_stale
 from core.models import EquivalentTerms, data_kind
 from core.search import backend
 from core.text import localized
@@ -265,6 +267,24 @@ class FacetedFilterSet(django_filters.FilterSet):
             else:
                 empty = getattr(field, "empty_label", None) or dict(field.choices).get("", "")
                 field.widget.choices = [("", empty), *choices]
+
+    def fields_html(self) -> str:
+        """The form's fields (includes/filter_fields.html), after label_choices_with_counts:
+        the same for every visitor of these filters, so kept with the counts they show
+        until the data changes; made afresh while those counts are from before the latest
+        edit (being computed again), and not kept then."""
+
+        def render_fields() -> str:
+            return render_to_string("includes/filter_fields.html", {"form": self.form})
+
+        if served_stale() or not self.is_valid():  # a refused filter: not worth keeping
+            return render_fields()
+        html = cached(
+            [type(self).__name__, "fields", get_language(), self.state()],
+            render_fields,
+            kinds=self.data_kinds(),
+        )
+        return mark_safe(html)  # the template's own output, kept as text
 
     def choice_key(self, name: str, value) -> str:
         """A chosen value as the query string gives it: a record by its slug or key."""

@@ -147,6 +147,42 @@ def test_counts_follow_edits_at_once(client, seed):
     assertContains(client.get(LIST_URL), "全部 19 条措施")
 
 
+def fields_made(response) -> bool:
+    return "includes/filter_fields.html" in [t.name for t in response.templates]
+
+
+def test_the_filter_fields_are_made_once_for_each_filter_until_an_edit(client, seed, settings):
+    """The form's fields with their counts are the same for every visitor of a filter: kept
+    (core.facets), made again for other filters, in another language, after an edit."""
+    from policies.models import Measure, Topic
+
+    settings.KB_PAGE_CACHE_SECONDS = 0  # each page made afresh: only its fields are kept
+    assert fields_made(client.get(LIST_URL))
+    again = client.get(LIST_URL)
+    assert not fields_made(again) and option(again, "topic", "credit") == ("信贷（2）", False)
+    assert fields_made(client.get(LIST_URL, {"topic": "credit"}))
+    assert fields_made(client.get("/en" + LIST_URL))
+    Measure.objects.get(number=9).topics.add(Topic.objects.get(slug="credit"))
+    edited = client.get(LIST_URL)
+    assert fields_made(edited) and option(edited, "topic", "credit") == ("信贷（3）", False)
+
+
+def test_filter_fields_with_counts_from_before_an_edit_are_not_kept(
+    client, seed, settings, monkeypatch
+):
+    settings.KB_PAGE_CACHE_SECONDS = 0
+    monkeypatch.setattr("core.facets.served_stale", lambda: True)  # counts being recomputed
+    assert fields_made(client.get(LIST_URL))
+    assert fields_made(client.get(LIST_URL))
+
+
+def test_refused_filters_are_shown_with_their_errors_each_time(client, seed, settings):
+    settings.KB_PAGE_CACHE_SECONDS = 0
+    for _ in range(2):
+        response = client.get(LIST_URL, {"topic": "no-such-topic"})
+        assert response.status_code == 400 and fields_made(response)
+
+
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
