@@ -252,8 +252,8 @@ class FacetedFilterSet(django_filters.FilterSet):
             choices = [(v, counted(label, n)) for v, label, n in counts]
             # A chosen value that gives no rows under the other filters stays offered.
             chosen = self.form.cleaned_data.get(name)
-            if chosen in (None, "") or (isinstance(chosen, QuerySet) and chosen.query.is_empty()):
-                chosen = []  # nothing chosen: a multiple choice gives queryset.none()
+            if chosen in (None, ""):
+                chosen = []
             elif not self.is_multiple(name) or isinstance(chosen, str):
                 chosen = [chosen]
             for value in chosen:
