@@ -186,36 +186,13 @@ class FacetedFilterSet(django_filters.FilterSet):
                 found.append(Chip(str(field.label), str(label), query))
         return found
 
-    # While the facets are counted: the ids of the rows that the text filter's words give.
-    text_matches: list | None = None
-
     def queryset_without(self, skip: str) -> QuerySet:
         """The current filter with one of its parts left out, as a facet needs."""
         queryset = self.queryset
         for name, value in self.form.cleaned_data.items():
-            if name in (skip, "sort"):
-                continue
-            if name == self.text_filter and self.text_matches is not None:
-                matches = backend(connections[queryset.db].vendor).among(self.text_matches)
-                queryset = queryset.filter(pk__in=matches)
-            else:
+            if name not in (skip, "sort"):
                 queryset = self.filters[name].filter(queryset, value)
         return queryset
-
-    def all_facet_counts(self) -> dict[str, list[tuple[str, str, int]]]:
-        """facet_counts for each facet. Where the database's index reads each match's text
-        (PostgreSQL: a common word at 100,000 measures is a second of a core), the text
-        filter's words are looked for once, not once per facet: its matches' ids are read
-        first and each facet counts among them."""
-        text = self.text_filter and self.form.cleaned_data.get(self.text_filter)
-        search = backend(connections[self.queryset.db].vendor)
-        if text and len(self.facets) > 1 and search.match_once_for_facets:
-            matching = self.filters[self.text_filter].filter(self.queryset.order_by(), text)
-            self.text_matches = list(matching.values_list("pk", flat=True))
-        try:
-            return {name: self.facet_counts(name) for name in self.facets}
-        finally:
-            self.text_matches = None
 
     def facet_counts(self, name: str) -> list[tuple[str, str, int]]:
         """(value, label, count) for each value of one filter, counted under the others."""
@@ -261,7 +238,7 @@ class FacetedFilterSet(django_filters.FilterSet):
         english = get_language() == "en"
         facets = cached(
             [type(self).__name__, "facets", get_language(), self.state()],
-            self.all_facet_counts,
+            lambda: {name: self.facet_counts(name) for name in self.facets},
             kinds=self.data_kinds(),
         )
 

@@ -18,15 +18,13 @@ The backend is chosen once per database vendor (`backend()`); models reach it th
 `SearchableQuerySet` (core.models), migrations through `index_sql()`.
 """
 
-import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.db import connections, models, transaction
-from django.db.models import Expression, Lookup
-from django.db.models.expressions import RawSQL
+from django.db.models import Lookup
 
 from core.analysis import Query, Search
 
@@ -59,14 +57,6 @@ class SearchBackend:
     # (core.facets.PAGE_WINDOW): true where the index must read every match of a query
     # before the rows can be taken in another order.
     pages_in_windows = False
-    # Whether a list's facets are counted among the ids of its text filter's matches, read
-    # once (core.facets.FacetedFilterSet.all_facet_counts), rather than each facet looking
-    # for the words again: true where looking for a common word reads every row's text.
-    match_once_for_facets = False
-
-    def among(self, ids: list[int]) -> Expression:
-        """A subquery of these ids, however many, for `filter(pk__in=...)`."""
-        raise NotImplementedError
 
     def condition(
         self, alias: str, model, search: Search, scope: str, within: tuple | None = None
@@ -166,13 +156,6 @@ class PostgreSQLSearch(SearchBackend):
     rather than LIKE because the planner guesses that LIKE on an expression keeps 0.5% of
     the rows, far too few for a common word, and then joins in the wrong order; for
     strpos() it guesses a third."""
-
-    # 复工复产 at 100,000 measures (95,422 matches): its five facets took 4.1 s counted each
-    # with the words, 2.5 s among the matches' ids (1.2 s of it reading them).
-    match_once_for_facets = True
-
-    def among(self, ids):
-        return RawSQL("SELECT unnest(%s::bigint[])", [ids])  # one parameter: an array
 
     @staticmethod
     def _in_stream(alias: str, column: str, query: Query) -> tuple[str, list]:
@@ -281,9 +264,6 @@ class SQLiteSearch(SearchBackend):
     # every match: 15,654 of them for two common words at 100,000 measures (about 40 ms),
     # where the matches within the id range of the list's first rows take under 1 ms.
     pages_in_windows = True
-
-    def among(self, ids):
-        return RawSQL("SELECT value FROM json_each(%s)", [json.dumps(ids)])  # one parameter
 
     @staticmethod
     def fts_table(model) -> str:

@@ -1,5 +1,4 @@
 import pytest
-from django.db import connection
 from django.urls import reverse
 from django.utils import translation
 from pytest_django.asserts import assertContains
@@ -66,9 +65,8 @@ def test_unfiltered_list_groups_measures_under_headings(
 
 def test_filtered_list_is_flat_with_count(client, seed, django_assert_max_num_queries):
     # Nothing cached yet: with the two that count the topic's share of the measures, read
-    # once per edit (core.facets.share_of_rows), and on PostgreSQL the one that reads the
-    # matches of the words for the facets to count among (core.facets.all_facet_counts).
-    with django_assert_max_num_queries(12 + 2 + (connection.vendor == "postgresql")):
+    # once per edit (core.facets.share_of_rows).
+    with django_assert_max_num_queries(12 + 2):
         response = client.get(LIST_URL, {"q": "贷款", "topic": "fiscal-tax"})
     assertContains(response, "找到 1 条措施")
     assert 'class="heading-group"' not in response.content.decode()
@@ -348,33 +346,3 @@ def test_facet_checkboxes_escape_values_and_labels_and_mark_chinese_on_english_p
         html = widget.render("topic", [], attrs={"id": "id_topic"})
     assert '<label for="id_topic_0" lang="zh-Hans">' in html
     assert '<label for="id_topic_1">' in html
-
-
-@pytest.mark.parametrize(
-    "query",
-    ["q=企业", "q=贷款&topic=credit", "q=企业 支持&topic=credit&topic=fiscal-tax&target_group=sme"],
-)
-def test_facets_counted_among_the_matches_of_words_looked_for_once(seed, monkeypatch, query):
-    from django.http import QueryDict
-    from django.test.utils import CaptureQueriesContext
-
-    from core import search
-    from policies.filters import MeasureFilter
-    from policies.views import public_measures
-
-    def counts() -> tuple[dict, list[str]]:
-        filterset = MeasureFilter(QueryDict(query), queryset=public_measures())
-        assert filterset.is_valid()
-        with CaptureQueriesContext(connection) as statements:
-            found = filterset.all_facet_counts()
-        return found, [q["sql"] for q in statements]
-
-    words = "to_tsquery" if connection.vendor == "postgresql" else " MATCH "
-    monkeypatch.setattr(type(search.backend()), "match_once_for_facets", False)
-    each, statements = counts()
-    assert sum(words in sql for sql in statements) == len(MeasureFilter.facets)
-    monkeypatch.setattr(type(search.backend()), "match_once_for_facets", True)
-    once, statements = counts()
-    assert once == each
-    assert any(counts for counts in once.values())
-    assert sum(words in sql for sql in statements) == 1
