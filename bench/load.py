@@ -806,8 +806,8 @@ def main() -> None:
             if args.no_proxy
             else "nginx in front of gunicorn, as `make serve-proxy` runs them"
         )
-        + f" ({os.environ.get('WEB_CONCURRENCY', f'{os.cpu_count() * 2 + 1}')} gunicorn workers x "
-        f"{os.environ.get('GUNICORN_THREADS', '4')} threads, debug off, plain HTTP on loopback) over PostgreSQL "
+        + f" ({os.environ.get('WEB_CONCURRENCY', f'{os.cpu_count() + 1}')} gunicorn workers x "
+        f"{os.environ.get('GUNICORN_THREADS', '2')} threads, debug off, plain HTTP on loopback) over PostgreSQL "
         f"({args.database}: the seed plus {args.synthetic} synthetic notices, {20 * (args.synthetic + 1):,} measures); "
         f"{args.clients} clients on the same machine, each sending its next request when the last one has "
         f"been read to the end (client timeout {args.timeout:.0f} s). "

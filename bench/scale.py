@@ -493,8 +493,8 @@ def report(args, results, elapsed, edit, edit_at, loads, servers, front, warm, c
         f"Python {platform.python_version()}"
     )
     load = f"load average {load_start:.2f} at the start, {load_end:.2f} at the end"
-    workers = os.environ.get("WEB_CONCURRENCY", f"{os.cpu_count() * 2 + 1}")
-    threads = os.environ.get("GUNICORN_THREADS", "4")
+    workers = os.environ.get("WEB_CONCURRENCY", f"{os.cpu_count() + 1}")
+    threads = os.environ.get("GUNICORN_THREADS", "2")
     lines = [
         f"## {args.servers} app servers, {args.clients} clients, "
         f"{datetime.now().strftime('%Y-%m-%d %H:%M')} (`make load`)",

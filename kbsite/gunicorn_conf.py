@@ -1,4 +1,4 @@
-"""gunicorn settings for `make serve`: threads for I/O, a worker per core and then some."""
+"""gunicorn settings for `make serve`: a worker per core and one more, two threads each."""
 
 import multiprocessing
 import os
@@ -7,12 +7,15 @@ from gunicorn.http import wsgi
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 worker_class = "gthread"
-# (2 x cores) + 1 processes, each with a few threads: pages mostly wait on the database.
-# Behind nginx (a fresh connection for each request) the workers share the requests evenly;
+# cores + 1 processes of two threads each: a thread waits on the database while the other
+# runs. More of them only share the same cores: on this 2-core machine, two app servers of
+# 5 x 4 (the earlier default) against 3 x 2 under `make load` gave 303 and 361 against 327
+# and 398 requests/s, p95 551 and 471 against 352 and 284 ms (bench/results.md). Behind
+# nginx (a fresh connection for each request) the workers share the requests evenly;
 # reuse_port spread them no better and one-thread workers worse (README, "More than one app
 # server").
-workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
-threads = int(os.environ.get("GUNICORN_THREADS", 4))
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() + 1))
+threads = int(os.environ.get("GUNICORN_THREADS", 2))
 # A worker takes no more connections than it has threads, and closes each one after its
 # answer: the worker that accepts a connection can start on it at once, and clients that keep
 # their connections open (wrk, a browser straight to gunicorn) no longer pile up on the worker

@@ -135,7 +135,11 @@ def database(url: str) -> dict:
         db.setdefault("OPTIONS", {})["connect_timeout"] = 3
         # The knowledge base fits in memory: random reads cost about what sequential ones do,
         # as PostgreSQL's docs advise telling the planner (it then prefers the indexes).
-        db["OPTIONS"]["options"] = "-c random_page_cost=1.1"
+        # No parallel workers for a statement: the site's many small requests use every
+        # core, and a count that takes two more cores (after an edit, a common word's facets
+        # at 100,000 measures) slows every page meanwhile (`make load` after its edit: 213
+        # → 279–317 requests/s).
+        db["OPTIONS"]["options"] = "-c random_page_cost=1.1 -c max_parallel_workers_per_gather=0"
         if env_flag("DJANGO_DB_POOL", False):
             db["CONN_MAX_AGE"] = 0  # the pool keeps the connections
             # A short wait: while the database is down, every request waits this long for its 503.

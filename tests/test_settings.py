@@ -1,5 +1,6 @@
 import os
 
+import pytest
 from django.conf import settings
 from django.db import connection
 
@@ -18,3 +19,17 @@ def test_locale_and_time_zone():
 
 def test_whitenoise_serves_static_files():
     assert "whitenoise.middleware.WhiteNoiseMiddleware" in settings.MIDDLEWARE
+
+
+@pytest.mark.django_db
+def test_postgresql_runs_each_statement_without_parallel_workers():
+    """The site's many requests share the cores: a count after an edit must not take
+    two more of them (kbsite.settings.database)."""
+    from kbsite.settings import database
+
+    options = database("postgres://kb@db.example/kb")["OPTIONS"]["options"]
+    assert "max_parallel_workers_per_gather=0" in options.removeprefix("-c ").split(" -c ")
+    if connection.vendor == "postgresql":  # and the site's own connection has it
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW max_parallel_workers_per_gather")
+            assert cursor.fetchone()[0] == "0"
