@@ -33,6 +33,7 @@ def _start(**kwargs):
     _request.versions = None
     _request.active = True
     _request.served_stale = False
+    _request.awaited = []
 
 
 @receiver(request_finished)
@@ -123,7 +124,7 @@ def _cached(key: str, latest: str, compute: Callable[[], Any], timeout: int) -> 
         # Another process is computing it: the previous value, or wait for the new one.
         previous, _seconds = _previous(latest, key)
         if previous is not None:
-            _request.served_stale = True
+            _serving_previous(key)
             return previous, False
         time.sleep(POLL_SECONDS)
         value = cache.get(key)
@@ -153,7 +154,7 @@ def _cached(key: str, latest: str, compute: Callable[[], Any], timeout: int) -> 
         # As many computations as the site runs at once are running: the previous value for
         # now, and the next request after one of them has finished starts this one.
         cache.delete(lock)
-        _request.served_stale = True
+        _serving_previous(key)
         return previous, False
     thread = threading.Thread(
         target=_recompute,
@@ -162,7 +163,7 @@ def _cached(key: str, latest: str, compute: Callable[[], Any], timeout: int) -> 
         daemon=True,
     )
     thread.start()
-    _request.served_stale = True
+    _serving_previous(key)
     return previous, False
 
 
@@ -213,7 +214,7 @@ def _background_slot() -> str | None:
     """One of the site's BACKGROUND_COMPUTATIONS slots, taken (in the shared cache, so for
     every process and machine), or None when all are taken."""
     for number in range(BACKGROUND_COMPUTATIONS):
-        slot = f"kb:background:{number}"
+        slot = f"kb:background:{number}"  # (still_awaited reads them too)
         if _locked(slot):
             return slot
     return None
@@ -256,6 +257,37 @@ BACKGROUND_COMPUTATIONS = 1
 def served_stale() -> bool:
     """Whether this request was given a value from before the latest edit (see cached)."""
     return getattr(_request, "served_stale", False)
+
+
+def _serving_previous(key: str) -> None:
+    """This request is given the value from before the latest edit for this key."""
+    _request.served_stale = True
+    if (awaited := getattr(_request, "awaited", None)) is not None:
+        awaited.append(key)
+
+
+def awaited() -> tuple[str, ...]:
+    """The keys whose values from before the latest edit this request was given."""
+    return tuple(getattr(_request, "awaited", ()))
+
+
+def still_awaited(keys: Iterable[str]) -> bool:
+    """Whether a page made with the values from before the latest edit for these keys is
+    as good as any page made now: none of the new values is in yet, and each is being
+    computed or waits for a background computation slot (all taken). When one is in, or
+    one is not being computed while a slot is free, a page made now is better: it shows
+    the new value, or starts its computation."""
+    keys = list(keys)
+    locks = [key + ":computing" for key in keys]
+    slots = [f"kb:background:{number}" for number in range(BACKGROUND_COMPUTATIONS)]
+    try:
+        found = cache.get_many([*keys, *locks, *slots])
+    except Exception:
+        logger.exception("Reading the values a page awaits failed")
+        return False
+    if any(key in found for key in keys):
+        return False
+    return all(lock in found for lock in locks) or all(slot in found for slot in slots)
 
 
 def _dumps(parts: list) -> str:
@@ -374,13 +406,25 @@ class Page:
     content: bytes
     etag: str
     last_modified: int
+    # A page made with values from before the latest edit: their new keys (see outdated).
+    awaiting: tuple[str, ...] = ()
 
     @classmethod
-    def of(cls, response: HttpResponse) -> "Page":
+    def of(cls, response: HttpResponse, awaiting: tuple[str, ...] = ()) -> "Page":
         etag = quote_etag(hashlib.md5(response.content, usedforsecurity=False).hexdigest())
         return cls(
-            response.status_code, list(response.items()), response.content, etag, int(time.time())
+            response.status_code,
+            list(response.items()),
+            response.content,
+            etag,
+            int(time.time()),
+            awaiting,
         )
+
+    def outdated(self) -> bool:
+        """Whether a page made now would be better: this one was made with values from
+        before the latest edit, and a new one is in or could be started (still_awaited)."""
+        return bool(self.awaiting) and not still_awaited(self.awaiting)
 
     def response(self) -> HttpResponse:
         response = HttpResponse(self.content, status=self.status)

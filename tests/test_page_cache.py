@@ -514,6 +514,38 @@ def test_a_page_made_with_a_previous_value_is_kept_for_seconds_only(client, seed
     assert not rendered(client.get(figures))
 
 
+def test_a_page_made_with_a_previous_value_is_kept_until_the_new_value_is_in(client, seed):
+    """Not a few seconds, but as long as the new value is being computed (or waits for a
+    background slot, all taken): a page made meanwhile would show the same previous value.
+    Once the value is in, or nobody computes it while a slot is free, the next request has
+    the page made again."""
+    figures = "/industry/figures/"
+    client.get(figures)
+    edit_figure()
+    key = caching.cache_key(["industry-flagged"], industry.views.FIGURES)
+    assert cache.add(key + ":computing", 1, 60)  # another process is computing
+    assert rendered(client.get(figures))  # with the checks from before the edit
+    assert not rendered(client.get(figures))  # kept while they are computed
+    cache.set(key, {1})  # computed: the new checks are in
+    assert rendered(client.get(figures))
+    assert not rendered(client.get(figures))  # made with the new value: kept as any page
+
+    # The computation stopped (its lock gone) with no value: while the background slots
+    # are all taken nobody could start it, so the page stands; once one is free, the next
+    # request has the page made, which starts the computation.
+    edit_figure()
+    key = caching.cache_key(["industry-flagged"], industry.views.FIGURES)
+    assert cache.add(key + ":computing", 1, 60)
+    assert rendered(client.get(figures))
+    cache.delete(key + ":computing")
+    slots = [f"kb:background:{n}" for n in range(caching.BACKGROUND_COMPUTATIONS)]
+    for slot in slots:
+        assert cache.add(slot, 1, 60)
+    assert not rendered(client.get(figures))
+    cache.delete_many(slots)
+    assert rendered(client.get(figures))
+
+
 def test_a_host_not_allowed_is_a_400_before_and_after_a_page_is_kept(client, seed):
     client.get(MEASURE)
     assert client.get(MEASURE, headers={"Host": "evil.example"}).status_code == 400
