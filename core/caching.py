@@ -438,5 +438,9 @@ class Page:
         (max-age=0): an edit is then seen on the next request, and an unchanged page costs
         a 304."""
         response["ETag"] = self.etag
-        response["Last-Modified"] = http_date(self.last_modified)
+        if not self.awaiting:
+            # A page made with values from before an edit is replaced as soon as they are
+            # in, often within the same second: with its Last-Modified, a client holding it
+            # that asks If-Modified-Since (no ETag) would get a 304 for the new page.
+            response["Last-Modified"] = http_date(self.last_modified)
         patch_cache_control(response, public=True, max_age=0, must_revalidate=True)

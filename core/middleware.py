@@ -90,7 +90,10 @@ def page_cache(get_response: Callable[[HttpRequest], HttpResponse]):
                 logger.exception("Keeping the page %s failed", request.path)
             page.validate(response)
         return get_conditional_response(
-            request, etag=page.etag, last_modified=page.last_modified, response=response
+            request,
+            etag=page.etag,
+            last_modified=None if page.awaiting else page.last_modified,
+            response=response,
         )
 
     return middleware
