@@ -546,6 +546,24 @@ def test_a_page_made_with_a_previous_value_is_kept_until_the_new_value_is_in(cli
     assert rendered(client.get(figures))
 
 
+def test_a_page_replacing_a_provisional_one_is_not_304_to_if_modified_since(client, seed):
+    """A client that revalidates with If-Modified-Since only (a proxy, a crawler, curl -z)
+    and holds the page made with the checks from before an edit must get the page made
+    with the new checks once they are in, even within the same second."""
+    figures = "/industry/figures/"
+    client.get(figures)
+    edit_figure()
+    key = caching.cache_key(["industry-flagged"], industry.views.FIGURES)
+    assert cache.add(key + ":computing", 1, 60)  # another process is computing
+    provisional = client.get(figures)
+    assert rendered(provisional)
+    cache.set(key, {1})  # the new checks are in (the same second)
+    fresh = client.get(figures)
+    assert rendered(fresh) and fresh.content != provisional.content
+    again = client.get(figures, headers={"If-Modified-Since": provisional.get("Last-Modified", "")})
+    assert again.status_code == 200 and again.content == fresh.content
+
+
 def test_a_host_not_allowed_is_a_400_before_and_after_a_page_is_kept(client, seed):
     client.get(MEASURE)
     assert client.get(MEASURE, headers={"Host": "evil.example"}).status_code == 400
