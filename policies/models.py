@@ -24,6 +24,7 @@ from core.models import (
     Versioned,
     newest_public_change,
 )
+from core.statements import Statement
 
 CHINESE_NUMERALS = "零一二三四五六七八九十"
 
@@ -482,6 +483,17 @@ def page_query() -> models.QuerySet:
 @functools.cache
 def _page_query(newest_change: Subquery) -> models.QuerySet:
     return Measure.objects.for_page()  # never evaluated itself: every use filters a copy
+
+
+def page_statement() -> Statement:
+    """page_query() for one notice's slug and measure number, its SQL made once per
+    process (core.statements): `page_statement().get(notice__slug=…, number=…)`."""
+    return _page_statement(page_query())
+
+
+@functools.cache
+def _page_statement(query: models.QuerySet) -> Statement:
+    return Statement(query, {"notice__slug": "statement-sample-slug", "number": 32_766})
 
 
 @functools.cache  # built once, as neighbour_row

@@ -20,7 +20,7 @@ from policies.models import (
     Notice,
     SizeClass,
     issuers_for_citation,
-    page_query,
+    page_statement,
 )
 
 MEASURES_PER_PAGE = 20
@@ -119,7 +119,9 @@ def related_actions() -> Prefetch:
 def measure_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     # At most four queries: the measure with its notice, neighbours and last update; the
     # notice's issuers (the citation); the classifications; the related actions, if any.
-    measure = get_object_or_404(page_query(), notice__slug=slug, number=number)
+    measure = page_statement().get(notice__slug=slug, number=number)
+    if measure is None:
+        raise Http404("No such measure")
     measure.heading.notice = measure.notice  # the heading's link; spares a query
     # From the notice itself: a prefetch through the measure (notice__issuers) costs more.
     prefetch_related_objects([measure.notice], issuers_for_citation())
