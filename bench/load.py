@@ -42,6 +42,7 @@ sys.path.insert(0, str(ROOT))  # run as a script: deploy/ is a package beside be
 
 from bench.run import write_section  # noqa: E402
 from deploy import proxy  # noqa: E402
+from kbsite import gunicorn_conf  # noqa: E402  (the servers' workers and threads)
 
 DATA = ROOT / "bench" / ".data"
 PYTHON = sys.executable
@@ -806,8 +807,8 @@ def main() -> None:
             if args.no_proxy
             else "nginx in front of gunicorn, as `make serve-proxy` runs them"
         )
-        + f" ({os.environ.get('WEB_CONCURRENCY', f'{os.cpu_count() + 1}')} gunicorn workers x "
-        f"{os.environ.get('GUNICORN_THREADS', '2')} threads, debug off, plain HTTP on loopback) over PostgreSQL "
+        + f" ({gunicorn_conf.workers} gunicorn workers x "
+        f"{gunicorn_conf.threads} threads, debug off, plain HTTP on loopback) over PostgreSQL "
         f"({args.database}: the seed plus {args.synthetic} synthetic notices, {20 * (args.synthetic + 1):,} measures); "
         f"{args.clients} clients on the same machine, each sending its next request when the last one has "
         f"been read to the end (client timeout {args.timeout:.0f} s). "

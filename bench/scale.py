@@ -63,6 +63,7 @@ from bench.load import (  # noqa: E402
     static_files_are_collected,
 )
 from bench.run import write_section  # noqa: E402
+from kbsite import gunicorn_conf  # noqa: E402  (the servers' workers and threads)
 
 EDITOR = "load-editor"
 EDITED = "/policies/notices/gxmd-2020-14/measures/8/"
@@ -493,14 +494,12 @@ def report(args, results, elapsed, edit, edit_at, loads, servers, front, warm, c
         f"Python {platform.python_version()}"
     )
     load = f"load average {load_start:.2f} at the start, {load_end:.2f} at the end"
-    workers = os.environ.get("WEB_CONCURRENCY", f"{os.cpu_count() + 1}")
-    threads = os.environ.get("GUNICORN_THREADS", "2")
     lines = [
         f"## {args.servers} app servers, {args.clients} clients, "
         f"{datetime.now().strftime('%Y-%m-%d %H:%M')} (`make load`)",
         "",
         f"Measured on {machine} with `python bench/scale.py {' '.join(sys.argv[1:])}`".rstrip()
-        + f": {args.servers} gunicorn servers ({workers} workers × {threads} threads each, "
+        + f": {args.servers} gunicorn servers ({gunicorn_conf.workers} workers × {gunicorn_conf.threads} threads each, "
         "kbsite/gunicorn_conf.py) behind nginx (deploy/, `least_conn`), sharing one "
         f"PostgreSQL database (a copy of {args.template}) and one Redis cache; "
         f"{args.clients} clients on the same machine for {args.duration:.0f} s, each asking "

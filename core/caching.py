@@ -118,7 +118,7 @@ def _cached(key: str, latest: str, compute: Callable[[], Any], timeout: int) -> 
     value = cache.get(key)
     if value is not None:
         return value, True
-    lock = key + ":computing"
+    lock = _lock(key)
     deadline = time.monotonic() + WAIT_SECONDS
     while not _locked(lock):
         # Another process is computing it: the previous value, or wait for the new one.
@@ -213,11 +213,19 @@ def _compute_and_keep(
 def _background_slot() -> str | None:
     """One of the site's BACKGROUND_COMPUTATIONS slots, taken (in the shared cache, so for
     every process and machine), or None when all are taken."""
-    for number in range(BACKGROUND_COMPUTATIONS):
-        slot = f"kb:background:{number}"  # (still_awaited reads them too)
+    for slot in _slots():
         if _locked(slot):
             return slot
     return None
+
+
+def _slots() -> list[str]:
+    return [f"kb:background:{number}" for number in range(BACKGROUND_COMPUTATIONS)]
+
+
+def _lock(key: str) -> str:
+    """The key of the lock held while this key's value is computed."""
+    return key + ":computing"
 
 
 def _recompute(
@@ -278,8 +286,8 @@ def still_awaited(keys: Iterable[str]) -> bool:
     one is not being computed while a slot is free, a page made now is better: it shows
     the new value, or starts its computation."""
     keys = list(keys)
-    locks = [key + ":computing" for key in keys]
-    slots = [f"kb:background:{number}" for number in range(BACKGROUND_COMPUTATIONS)]
+    locks = [_lock(key) for key in keys]
+    slots = _slots()
     try:
         found = cache.get_many([*keys, *locks, *slots])
     except Exception:
@@ -421,6 +429,13 @@ class Page:
             awaiting,
         )
 
+    @property
+    def modified(self) -> int | None:
+        """Its Last-Modified, none for a page made with values from before an edit: it is
+        replaced as soon as they are in, often within the same second, and a client holding
+        it that asks If-Modified-Since (no ETag) would get a 304 for the new page."""
+        return None if self.awaiting else self.last_modified
+
     def outdated(self) -> bool:
         """Whether a page made now would be better: this one was made with values from
         before the latest edit, and a new one is in or could be started (still_awaited)."""
@@ -438,9 +453,6 @@ class Page:
         (max-age=0): an edit is then seen on the next request, and an unchanged page costs
         a 304."""
         response["ETag"] = self.etag
-        if not self.awaiting:
-            # A page made with values from before an edit is replaced as soon as they are
-            # in, often within the same second: with its Last-Modified, a client holding it
-            # that asks If-Modified-Since (no ETag) would get a 304 for the new page.
-            response["Last-Modified"] = http_date(self.last_modified)
+        if self.modified is not None:
+            response["Last-Modified"] = http_date(self.modified)
         patch_cache_control(response, public=True, max_age=0, must_revalidate=True)

@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.translation import gettext as _
 
-from core.caching import Page, awaited, page_key, served_stale, shareable
+from core.caching import Page, awaited, page_key, shareable
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ def page_cache(get_response: Callable[[HttpRequest], HttpResponse]):
             # that a page made with the new values.
             page = Page.of(response, awaited())
             seconds = settings.KB_PAGE_CACHE_SECONDS
-            if served_stale():
+            if page.awaiting:
                 seconds = min(seconds, PROVISIONAL_PAGE_SECONDS)
             try:
                 cache.set(key, page, seconds)
@@ -92,7 +92,7 @@ def page_cache(get_response: Callable[[HttpRequest], HttpResponse]):
         return get_conditional_response(
             request,
             etag=page.etag,
-            last_modified=None if page.awaiting else page.last_modified,
+            last_modified=page.modified,
             response=response,
         )
 
